@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from csas.accounts.models import Role, User
+from csas.accounts.services import user_create
+from csas.strategy.models import Department, Partner
+
+# One account per role, so a visitor to the demo can try each. Passwords are random per run.
+DEMO_ACCOUNTS = [
+    ("demo-admin", Role.ADMIN, None, None),
+    ("demo-staff", Role.STRATEGY_STAFF, None, None),
+    ("demo-tpd-editor", Role.DEPARTMENT_EDITOR, "tpd", None),
+    ("demo-partner", Role.PARTNER, None, "tacoma-safety-collaborative"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the bundled Tacoma strategy and create one demo account per role."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("load_strategy", stdout=self.stdout)
+        lines = []
+        with transaction.atomic():
+            for username, role, department_slug, partner_slug in DEMO_ACCOUNTS:
+                password = secrets.token_urlsafe(12)
+                user = User.objects.filter(username=username).first()
+                if user is None:
+                    user_create(
+                        username=username, password=password, role=role,
+                        department=Department.objects.filter(
+                            slug=department_slug).first() if department_slug else None,
+                        partner=Partner.objects.filter(
+                            slug=partner_slug).first() if partner_slug else None,
+                    )
+                else:
+                    user.set_password(password)
+                    user.save(update_fields=["password"])
+                lines.append(f"  {role.label:<18} {username:<18} {password}")
+        self.stdout.write("Demo accounts (role, username, password; new passwords each run):")
+        for line in lines:
+            self.stdout.write(line)

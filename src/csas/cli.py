@@ -1,0 +1,149 @@
+"""The `csas` command: friendly verbs over Django's management commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _setup(data_dir: str | None = None) -> None:
+    if data_dir:
+        os.environ["CSAS_DATA_DIR"] = data_dir
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csas.config.settings")
+    Path(os.environ.get("CSAS_DATA_DIR", "var")).mkdir(parents=True, exist_ok=True)
+    import django
+
+    django.setup()
+
+
+def _gunicorn(host: str, port: int, workers: int) -> int:
+    command = [sys.executable, "-m", "gunicorn", "csas.config.wsgi:application",
+               "--bind", f"{host}:{port}", "--workers", str(workers),
+               "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1"]
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup(args.data_dir)
+    from django.conf import settings
+    from django.core.management import call_command
+
+    print(f"Data folder: {settings.DATA_DIR}")
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("demo_setup")
+    print(f"\nServing the demo on http://127.0.0.1:{args.port}/  (Ctrl+C stops it)")
+    print(f"Back office: http://127.0.0.1:{args.port}/manage/ and /admin/\n")
+    sys.stdout.flush()
+    return _gunicorn("127.0.0.1", args.port, workers=2)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup(args.data_dir)
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if args.migrate:
+        call_command("migrate", interactive=False, verbosity=1)
+    if settings.PRODUCTION:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    return _gunicorn(args.host, args.port, args.workers)
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    _setup(args.data_dir)
+    from django.core.management import call_command
+
+    call_command("createadmin", username=args.username, email=args.email)
+    return 0
+
+
+def cmd_load_strategy(args: argparse.Namespace) -> int:
+    _setup(args.data_dir)
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    try:
+        call_command("load_strategy", args.file)
+    except CommandError as exc:
+        print(f"csas load-strategy: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    _setup(args.data_dir)
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    try:
+        call_command("check", deploy=args.deploy, fail_level="WARNING")
+        call_command("migrate", check=True, plan=False, verbosity=0)
+    except SystemCheckError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except SystemExit as exc:  # migrate --check exits 1 when migrations are unapplied
+        if exc.code:
+            print("csas check: the database has unapplied migrations; run `csas manage migrate`",
+                  file=sys.stderr)
+            return 1
+    print("csas check: configuration and database are in order.")
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup(args.data_dir)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["csas manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="csas", description=__doc__)
+    parser.add_argument("--data-dir", help="Data folder (default: $CSAS_DATA_DIR or ./var).")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    demo = verbs.add_parser("demo", help="Set up the Tacoma demo and serve it locally.")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.set_defaults(func=cmd_demo)
+
+    serve = verbs.add_parser("serve", help="Serve with gunicorn (production style).")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=3)
+    serve.add_argument("--migrate", action="store_true", help="Apply migrations first.")
+    serve.set_defaults(func=cmd_serve)
+
+    admin = verbs.add_parser("createadmin", help="Create an administrator account.")
+    admin.add_argument("--username", default="admin")
+    admin.add_argument("--email", default="")
+    admin.set_defaults(func=cmd_createadmin)
+
+    load = verbs.add_parser("load-strategy", help="Load a strategy file (all or nothing).")
+    load.add_argument("file")
+    load.set_defaults(func=cmd_load_strategy)
+
+    check = verbs.add_parser("check", help="Check configuration and migrations.")
+    check.add_argument("--deploy", action="store_true", help="Also run production checks.")
+    check.set_defaults(func=cmd_check)
+
+    manage = verbs.add_parser("manage", help="Run any Django management command.")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]
+urlpatterns += i18n_patterns(
+    path("", include("csas.portal.urls")),
+    path("accounts/", include("csas.accounts.urls")),
+    path("manage/", include("csas.strategy.urls")),
+    prefix_default_language=False,
+)
+
+handler400 = "csas.portal.views.error_400"
+handler403 = "csas.portal.views.error_403"
+handler404 = "csas.portal.views.error_404"
+handler500 = "csas.portal.views.error_500"

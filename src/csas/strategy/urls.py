@@ -1,0 +1,11 @@
+from django.urls import path
+
+from csas.strategy import views
+
+app_name = "manage"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("actions/<int:pk>/edit/", views.action_edit, name="action_edit"),
+    path("versions/<int:pk>/preview/", views.version_preview, name="version_preview"),
+]
