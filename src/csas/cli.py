@@ -20,9 +20,20 @@ def _setup(data_dir: str | None = None) -> None:
 
 
 def _gunicorn(host: str, port: int, workers: int) -> int:
-    command = [sys.executable, "-m", "gunicorn", "csas.config.wsgi:application",
-               "--bind", f"{host}:{port}", "--workers", str(workers),
-               "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "csas.config.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--forwarded-allow-ips",
+        "127.0.0.1",
+    ]
     try:
         return subprocess.call(command)
     except KeyboardInterrupt:
@@ -89,8 +100,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 1
     except SystemExit as exc:  # migrate --check exits 1 when migrations are unapplied
         if exc.code:
-            print("csas check: the database has unapplied migrations; run `csas manage migrate`",
-                  file=sys.stderr)
+            print(
+                "csas check: the database has unapplied migrations; run `csas manage migrate`",
+                file=sys.stderr,
+            )
             return 1
     print("csas check: configuration and database are in order.")
     return 0

@@ -11,12 +11,15 @@ from csas.strategy.rules import is_admin
 
 
 @admin.register(User)
-class CsasUserAdmin(UserAdmin):
+class CsasUserAdmin(UserAdmin[User]):
     """Only administrators manage accounts and roles."""
 
     list_display = ["username", "email", "role", "department", "partner", "is_active"]
     list_filter = ["role", "department", "is_active"]
-    fieldsets = (*UserAdmin.fieldsets, ("Role", {"fields": ("role", "department", "partner")}))
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        ("Role", {"fields": ("role", "department", "partner")}),
+    )
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(is_admin(request.user))

@@ -9,12 +9,25 @@ from csas.strategy.models import Department, Partner
 
 
 @transaction.atomic
-def user_create(*, username: str, password: str | None, role: str, email: str = "",
-                department: Department | None = None, partner: Partner | None = None) -> User:
+def user_create(
+    *,
+    username: str,
+    password: str | None,
+    role: str,
+    email: str = "",
+    department: Department | None = None,
+    partner: Partner | None = None,
+) -> User:
     """Create an account. Back-office roles get `is_staff`; admins also `is_superuser`."""
-    user = User(username=username, email=email, role=role, department=department,
-                partner=partner, is_staff=role in BACK_OFFICE_ROLES,
-                is_superuser=role == Role.ADMIN)
+    user = User(
+        username=username,
+        email=email,
+        role=role,
+        department=department,
+        partner=partner,
+        is_staff=role in BACK_OFFICE_ROLES,
+        is_superuser=role == Role.ADMIN,
+    )
     if password:
         user.set_password(password)
     else:

@@ -10,8 +10,11 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+django_stubs_ext.monkeypatch()
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -138,7 +141,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "csas.sqlite3",
+            "NAME": str(DATA_DIR / "csas.sqlite3"),
             "OPTIONS": {
                 # WAL lets readers work while one writer writes; Django's SQLite backend
                 # already turns foreign keys on for every connection.
@@ -162,8 +165,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -201,10 +206,15 @@ if PRODUCTION:
 MAP_TILE_URL = os.environ.get("CSAS_MAP_TILE_URL", "")
 _img_src = ["'self'", "data:"]
 if MAP_TILE_URL:
-    from urllib.parse import urlsplit
-
-    _tiles = urlsplit(MAP_TILE_URL.replace("{s}", "a"))
-    _img_src.append(f"{_tiles.scheme}://{_tiles.netloc.replace('a.', '*.', 1)}")
+    # Allow images from the tile host only; a "{s}." subdomain template becomes "*.".
+    _scheme, _, _rest = MAP_TILE_URL.partition("://")
+    _host = _rest.split("/", 1)[0].replace("{s}.", "*.")
+    if _scheme not in {"http", "https"} or not _host or "{" in _host:
+        raise ImproperlyConfigured(
+            "CSAS_MAP_TILE_URL: expected https://host/{z}/{x}/{y}.png, "
+            f"found {MAP_TILE_URL!r}"
+        )
+    _img_src.append(f"{_scheme}://{_host}")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -231,8 +241,15 @@ LANGUAGES = [
     ("ru", "Русский"),
     ("uk", "Українська"),
 ]
-LANGUAGE_NAMES_EN = {"en": _("English"), "es": _("Spanish"), "vi": _("Vietnamese"),
-                     "km": _("Khmer"), "ko": _("Korean"), "ru": _("Russian"), "uk": _("Ukrainian")}
+LANGUAGE_NAMES_EN = {
+    "en": _("English"),
+    "es": _("Spanish"),
+    "vi": _("Vietnamese"),
+    "km": _("Khmer"),
+    "ko": _("Korean"),
+    "ru": _("Russian"),
+    "uk": _("Ukrainian"),
+}
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
@@ -242,10 +259,15 @@ TIME_ZONE = os.environ.get("CSAS_TIME_ZONE", "America/Los_Angeles")
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": DATA_DIR / "media"}},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-                    if PRODUCTION else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_DIR / "media"},
+    },
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
 # Outside production static files are served straight from the package (no collectstatic).
 WHITENOISE_USE_FINDERS = not PRODUCTION

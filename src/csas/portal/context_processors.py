@@ -13,5 +13,8 @@ def site(request: HttpRequest) -> dict[str, Any]:
         {"code": code, "name": name, "url": translate_url(request.get_full_path(), code)}
         for code, name in settings.LANGUAGES
     ]
-    return {"site_name": settings.CSAS_SITE_NAME, "language_links": languages,
-            "map_tile_url": settings.MAP_TILE_URL}
+    return {
+        "site_name": settings.CSAS_SITE_NAME,
+        "language_links": languages,
+        "map_tile_url": settings.MAP_TILE_URL,
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
@@ -14,8 +14,16 @@ from csas.strategy import selectors
 from csas.strategy.i18n import localized
 from csas.strategy.models import GeographyKind, StrategyVersion
 
-CONTENT_FIELDS = ("title", "statement", "name", "text", "vision", "safety_definition", "summary",
-                  "description")
+CONTENT_FIELDS = (
+    "title",
+    "statement",
+    "name",
+    "text",
+    "vision",
+    "safety_definition",
+    "summary",
+    "description",
+)
 
 
 def _language() -> str:
@@ -34,17 +42,24 @@ def _any_fallback(objects: Iterable[Any]) -> bool:
     return False
 
 
-def _page(request: HttpRequest, template: str, version: StrategyVersion,
-          shown: Iterable[Any], **context: Any) -> HttpResponse:
-    context.update(version=version, strategy=version.strategy,
-                   content_fallback=_any_fallback(shown))
+def _page(
+    request: HttpRequest,
+    template: str,
+    version: StrategyVersion,
+    shown: Iterable[Any],
+    **context: Any,
+) -> HttpResponse:
+    context.update(
+        version=version, strategy=version.strategy, content_fallback=_any_fallback(shown)
+    )
     return render(request, template, context)
 
 
 def _home(request: HttpRequest, version: StrategyVersion, preview: bool = False) -> HttpResponse:
     goals = list(selectors.goal_list(version))
-    return _page(request, "portal/home.html", version, [version, *goals], goals=goals,
-                 preview=preview)
+    return _page(
+        request, "portal/home.html", version, [version, *goals], goals=goals, preview=preview
+    )
 
 
 @require_safe
@@ -59,18 +74,32 @@ def goal_detail(request: HttpRequest, number: int) -> HttpResponse:
     actions = list(goal.actions.all())
     populations = list(goal.focus_populations.all())
     goals = list(selectors.goal_list(version))
-    return _page(request, "portal/goal_detail.html", version, [goal, *actions, *populations],
-                 goal=goal, actions=actions, focus_populations=populations, goals=goals)
+    return _page(
+        request,
+        "portal/goal_detail.html",
+        version,
+        [goal, *actions, *populations],
+        goal=goal,
+        actions=actions,
+        focus_populations=populations,
+        goals=goals,
+    )
 
 
 @require_safe
 def action_detail(request: HttpRequest, slug: str) -> HttpResponse:
     version = selectors.version_get_published()
     action = selectors.action_get_public(version, slug)
-    return _page(request, "portal/action_detail.html", version, [action, action.goal],
-                 action=action, goal=action.goal,
-                 supporting=list(action.supporting_departments.all()),
-                 partner_roles=list(action.partner_roles.all()))
+    return _page(
+        request,
+        "portal/action_detail.html",
+        version,
+        [action, action.goal],
+        action=action,
+        goal=action.goal,
+        supporting=list(action.supporting_departments.all()),
+        partner_roles=list(action.partner_roles.all()),
+    )
 
 
 @require_safe
@@ -78,33 +107,62 @@ def plan(request: HttpRequest) -> HttpResponse:
     version = selectors.version_get_published()
     timeline = selectors.milestone_timeline(version)
     shown = [row.workstream for row in timeline.rows] + [
-        bar.milestone for row in timeline.rows for bar in row.bars]
+        bar.milestone for row in timeline.rows for bar in row.bars
+    ]
     chart = _gantt_geometry(timeline)
     questions = list(version.discussion_questions.all())
-    return _page(request, "portal/plan.html", version, [*shown, *questions], timeline=timeline,
-                 chart=chart, questions=questions)
+    return _page(
+        request,
+        "portal/plan.html",
+        version,
+        [*shown, *questions],
+        timeline=timeline,
+        chart=chart,
+        questions=questions,
+    )
 
 
 def _gantt_geometry(timeline: selectors.Timeline) -> dict[str, Any]:
     """Coordinates for the server-drawn SVG chart (no scripts, no inline styles)."""
     label_w, col_w, lane_h, head_h, pad = 180, 120, 34, 34, 6
-    columns = [{"x": label_w + i * col_w, "label": q.label} for i, q in enumerate(timeline.quarters)]
+    columns = [
+        {"x": label_w + i * col_w, "label": q.label} for i, q in enumerate(timeline.quarters)
+    ]
     rows, y = [], head_h
     for row in timeline.rows:
         height = row.lanes * lane_h + pad
-        bars = [{"x": label_w + bar.first * col_w + 3, "y": y + pad + bar.lane * lane_h,
-                 "width": bar.span * col_w - 6, "height": lane_h - pad,
-                 "milestone": bar.milestone,
-                 "from": timeline.quarters[bar.first].label,
-                 "to": timeline.quarters[bar.first + bar.span - 1].label,
-                 "text_x": label_w + bar.first * col_w + 8,
-                 "text_y": y + pad + bar.lane * lane_h + (lane_h - pad) / 2 + 4}
-                for bar in row.bars]
-        rows.append({"workstream": row.workstream, "y": y, "height": height,
-                     "label_y": y + height / 2 + 5, "bars": bars})
+        bars = [
+            {
+                "x": label_w + bar.first * col_w + 3,
+                "y": y + pad + bar.lane * lane_h,
+                "width": bar.span * col_w - 6,
+                "height": lane_h - pad,
+                "milestone": bar.milestone,
+                "from": timeline.quarters[bar.first].label,
+                "to": timeline.quarters[bar.first + bar.span - 1].label,
+                "text_x": label_w + bar.first * col_w + 8,
+                "text_y": y + pad + bar.lane * lane_h + (lane_h - pad) / 2 + 4,
+            }
+            for bar in row.bars
+        ]
+        rows.append(
+            {
+                "workstream": row.workstream,
+                "y": y,
+                "height": height,
+                "label_y": y + height / 2 + 5,
+                "bars": bars,
+            }
+        )
         y += height
-    return {"width": label_w + col_w * len(columns), "height": y, "columns": columns,
-            "rows": rows, "col_w": col_w, "head_h": head_h}
+    return {
+        "width": label_w + col_w * len(columns),
+        "height": y,
+        "columns": columns,
+        "rows": rows,
+        "col_w": col_w,
+        "head_h": head_h,
+    }
 
 
 NEIGHBORHOOD_LAYERS = (
@@ -117,8 +175,12 @@ NEIGHBORHOOD_LAYERS = (
 def neighborhoods(request: HttpRequest) -> HttpResponse:
     version = selectors.version_get_published()
     layers = [
-        {"kind": kind, "slug": slug, "label": GeographyKind(kind).label,
-         "places": list(selectors.geography_list_public(version.strategy, kind))}
+        {
+            "kind": kind,
+            "slug": slug,
+            "label": GeographyKind(kind).label,
+            "places": list(selectors.geography_list_public(version.strategy, kind)),
+        }
         for kind, slug in NEIGHBORHOOD_LAYERS
     ]
     city = selectors.city_population(version.strategy)
@@ -128,10 +190,8 @@ def neighborhoods(request: HttpRequest) -> HttpResponse:
 @require_safe
 def districts_geojson(request: HttpRequest, layer: str) -> JsonResponse:
     version = selectors.version_get_published()
-    kinds = dict((slug, kind) for kind, slug in NEIGHBORHOOD_LAYERS)
+    kinds = {slug: kind for kind, slug in NEIGHBORHOOD_LAYERS}
     if layer not in kinds:
-        from django.http import Http404
-
         raise Http404("No such layer.")
     return JsonResponse(selectors.geography_feature_collection(version.strategy, kinds[layer]))
 

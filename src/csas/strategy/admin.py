@@ -10,7 +10,7 @@ from csas.strategy import models
 from csas.strategy.rules import is_strategy_office
 
 
-class StrategyOfficeAdmin(SimpleHistoryAdmin):
+class StrategyOfficeAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
     """Strategy staff and administrators edit everything here; the history is kept."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -29,7 +29,7 @@ class StrategyOfficeAdmin(SimpleHistoryAdmin):
         return bool(is_strategy_office(request.user))
 
 
-class ActionPartnerInline(admin.TabularInline):
+class ActionPartnerInline(admin.TabularInline[models.ActionPartner, models.Action]):
     model = models.ActionPartner
     extra = 0
 

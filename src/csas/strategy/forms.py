@@ -7,10 +7,10 @@ from django import forms
 from csas.strategy.models import Action, Department
 
 
-class ActionEditForm(forms.ModelForm):
+class ActionEditForm(forms.ModelForm[Action]):
     supporting_departments = forms.ModelMultipleChoiceField(
-        queryset=Department.objects.none(), required=False,
-        widget=forms.CheckboxSelectMultiple)
+        queryset=Department.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = Action

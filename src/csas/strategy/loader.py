@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-
 import string
 from collections import Counter
 from dataclasses import dataclass, field
@@ -127,7 +126,8 @@ def _schema_problems(data: Any) -> list[Problem]:
         if error.validator == "additionalProperties":
             message = f"unknown field ({error.message})"
         elif error.validator == "pattern":
-            message = f"{error.instance!r} does not have the expected form ({error.schema.get('pattern')})"
+            pattern = error.schema.get("pattern")
+            message = f"{error.instance!r} does not have the expected form ({pattern})"
         elif error.validator == "enum":
             message = f"{error.instance!r} is not one of {error.validator_value}"
         elif error.validator == "type":
@@ -136,7 +136,9 @@ def _schema_problems(data: Any) -> list[Problem]:
     return problems
 
 
-def _merge_goals(base: list[dict[str, Any]], override: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _merge_goals(
+    base: list[dict[str, Any]], override: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     merged = {goal["number"]: copy.deepcopy(goal) for goal in base}
     for goal in override:
         merged.setdefault(goal["number"], {}).update(copy.deepcopy(goal))
@@ -194,7 +196,9 @@ def _check_version(
     numbers = Counter(goal["number"] for goal in version.get("goals", []))
     for number, count in numbers.items():
         if count > 1:
-            problems.append(Problem(f"{where}.goals", f"goal number {number} is used {count} times"))
+            problems.append(
+                Problem(f"{where}.goals", f"goal number {number} is used {count} times")
+            )
     slugs: Counter[str] = Counter()
     codes: dict[str, list[dict[str, Any]]] = {}
     for g_index, goal in enumerate(version.get("goals", [])):
@@ -210,42 +214,70 @@ def _check_version(
             codes.setdefault(action["code"], []).append(action)
             if not action["code"].startswith(f"{goal['number']}."):
                 problems.append(
-                    Problem(f"{a_where}.code", f"{action['code']!r} does not start with goal "
-                            f"number {goal['number']}")
+                    Problem(
+                        f"{a_where}.code",
+                        f"{action['code']!r} does not start with goal number {goal['number']}",
+                    )
                 )
             lead = action.get("lead_department")
             if lead is not None and lead not in departments:
-                problems.append(Problem(f"{a_where}.lead_department",
-                                        f"{lead!r} is not a department slug in departments"))
+                problems.append(
+                    Problem(
+                        f"{a_where}.lead_department",
+                        f"{lead!r} is not a department slug in departments",
+                    )
+                )
             for dep in action.get("supporting_departments", []):
                 if dep not in departments:
-                    problems.append(Problem(f"{a_where}.supporting_departments",
-                                            f"{dep!r} is not a department slug in departments"))
+                    problems.append(
+                        Problem(
+                            f"{a_where}.supporting_departments",
+                            f"{dep!r} is not a department slug in departments",
+                        )
+                    )
             for link in action.get("partners", []):
                 if link["partner"] not in partners:
-                    problems.append(Problem(f"{a_where}.partners",
-                                            f"{link['partner']!r} is not a partner slug in partners"))
+                    problems.append(
+                        Problem(
+                            f"{a_where}.partners",
+                            f"{link['partner']!r} is not a partner slug in partners",
+                        )
+                    )
             objective = action.get("objective")
             if objective is not None and objective not in objective_codes:
-                problems.append(Problem(f"{a_where}.objective",
-                                        f"{objective!r} is not an objective code of this goal"))
+                problems.append(
+                    Problem(
+                        f"{a_where}.objective",
+                        f"{objective!r} is not an objective code of this goal",
+                    )
+                )
     for slug, count in slugs.items():
         if count > 1:
-            problems.append(Problem(f"{where}.goals", f"action slug {slug!r} is used {count} times; "
-                                    "give each action a distinct slug"))
+            problems.append(
+                Problem(
+                    f"{where}.goals",
+                    f"action slug {slug!r} is used {count} times; give each action a distinct slug",
+                )
+            )
     for code, actions in codes.items():
         if len(actions) > 1 and not all("duplicate_code_note" in action for action in actions):
             problems.append(
-                Problem(f"{where}.goals", f"action code {code!r} is used {len(actions)} times; "
-                        "renumber, or give each a distinct slug and a duplicate_code_note")
+                Problem(
+                    f"{where}.goals",
+                    f"action code {code!r} is used {len(actions)} times; "
+                    "renumber, or give each a distinct slug and a duplicate_code_note",
+                )
             )
     for w_index, workstream in enumerate(version.get("workstreams", [])):
         for m_index, milestone in enumerate(workstream.get("milestones", [])):
             until = milestone.get("until")
             if until is not None and until < milestone["quarter"]:
-                problems.append(Problem(
-                    f"{where}.workstreams[{w_index}].milestones[{m_index}].until",
-                    f"{until!r} is before the start quarter {milestone['quarter']!r}"))
+                problems.append(
+                    Problem(
+                        f"{where}.workstreams[{w_index}].milestones[{m_index}].until",
+                        f"{until!r} is before the start quarter {milestone['quarter']!r}",
+                    )
+                )
     try:
         dt.date.fromisoformat(version["dated"])
     except ValueError:
@@ -312,8 +344,6 @@ def _read_geography(
     return GeographyLayer(kind=layer["kind"], source=layer["source"], features=features)
 
 
-
-
 def read_strategy_file(path: Path) -> StrategyDocument:
     """Parse and check a strategy file; raise `StrategyFileError` listing every problem."""
     path = Path(path)
@@ -323,8 +353,10 @@ def read_strategy_file(path: Path) -> StrategyDocument:
         raise StrategyFileError(path, problems)
     departments = {department["slug"] for department in data.get("departments", [])}
     partners = {partner["slug"] for partner in data.get("partners", [])}
-    for section, slugs in (("departments", data.get("departments", [])),
-                           ("partners", data.get("partners", []))):
+    for section, slugs in (
+        ("departments", data.get("departments", [])),
+        ("partners", data.get("partners", [])),
+    ):
         for slug, count in Counter(item["slug"] for item in slugs).items():
             if count > 1:
                 problems.append(Problem(section, f"slug {slug!r} is used {count} times"))
@@ -333,7 +365,9 @@ def read_strategy_file(path: Path) -> StrategyDocument:
         _check_version(version, departments, partners, problems)
     published = [version["key"] for version in versions if version.get("published")]
     if len(published) > 1:
-        problems.append(Problem("versions", f"only one version may be published, found {published}"))
+        problems.append(
+            Problem("versions", f"only one version may be published, found {published}")
+        )
     kinds = Counter(layer["kind"] for layer in data.get("geography", []))
     for kind, count in kinds.items():
         if count > 1:

@@ -247,7 +247,7 @@ class Action(models.Model):
         super().clean()
         if self.goal_id and self.version_id and self.goal.version_id != self.version_id:
             raise ValidationError({"goal": _("The goal belongs to another strategy version.")})
-        if self.objective_id and self.objective.goal_id != self.goal_id:
+        if self.objective is not None and self.objective.goal_id != self.goal_id:
             raise ValidationError({"objective": _("The objective belongs to another goal.")})
 
 
@@ -354,8 +354,9 @@ class DiscussionQuestion(models.Model):
 class GeographyKind(models.TextChoices):
     CITY = "city", _("City")
     COUNCIL_DISTRICT = "council_district", _("Council district")
-    NEIGHBORHOOD_COUNCIL_DISTRICT = "neighborhood_council_district", _(
-        "Neighborhood council district"
+    NEIGHBORHOOD_COUNCIL_DISTRICT = (
+        "neighborhood_council_district",
+        _("Neighborhood council district"),
     )
     POLICE_DISTRICT = "police_district", _("Police district")
     BLOCK_GROUP = "block_group", _("Census block group")

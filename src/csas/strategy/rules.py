@@ -11,8 +11,9 @@ from csas.accounts.models import Role
 
 @rules.predicate
 def is_admin(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_active
-                and (user.is_superuser or user.role == Role.ADMIN))
+    return bool(
+        user.is_authenticated and user.is_active and (user.is_superuser or user.role == Role.ADMIN)
+    )
 
 
 @rules.predicate
@@ -22,8 +23,12 @@ def is_strategy_staff(user: Any) -> bool:
 
 @rules.predicate
 def is_department_editor(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_active
-                and user.role == Role.DEPARTMENT_EDITOR and user.department_id is not None)
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.role == Role.DEPARTMENT_EDITOR
+        and user.department_id is not None
+    )
 
 
 @rules.predicate
@@ -33,8 +38,11 @@ def is_partner(user: Any) -> bool:
 
 @rules.predicate
 def leads_action(user: Any, action: Any) -> bool:
-    return bool(action is not None and action.lead_department_id is not None
-                and action.lead_department_id == user.department_id)
+    return bool(
+        action is not None
+        and action.lead_department_id is not None
+        and action.lead_department_id == user.department_id
+    )
 
 
 is_strategy_office = is_admin | is_strategy_staff

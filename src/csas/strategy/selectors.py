@@ -36,8 +36,11 @@ def version_get_published(strategy: Strategy | None = None) -> StrategyVersion:
     strategy = strategy or strategy_get_default()
     if strategy is None:
         raise Http404("No strategy has been loaded.")
-    version = (StrategyVersion.objects.select_related("strategy__city")
-               .filter(strategy=strategy, is_published=True).first())
+    version = (
+        StrategyVersion.objects.select_related("strategy__city")
+        .filter(strategy=strategy, is_published=True)
+        .first()
+    )
     if version is None:
         raise Http404("No strategy version is published.")
     return version
@@ -61,10 +64,10 @@ def version_list_for_user(user: Any) -> QuerySet[StrategyVersion]:
 
 
 def goal_list(version: StrategyVersion) -> QuerySet[Goal]:
-    return (Goal.objects.filter(version=version)
-            .prefetch_related("focus_populations",
-                              Prefetch("actions", queryset=Action.objects.select_related(
-                                  "lead_department"))))
+    return Goal.objects.filter(version=version).prefetch_related(
+        "focus_populations",
+        Prefetch("actions", queryset=Action.objects.select_related("lead_department")),
+    )
 
 
 def goal_get(version: StrategyVersion, number: int) -> Goal:
@@ -75,11 +78,15 @@ def goal_get(version: StrategyVersion, number: int) -> Goal:
 
 
 def action_get_public(version: StrategyVersion, slug: str) -> Action:
-    action = (Action.objects.select_related("goal", "objective", "lead_department", "version")
-              .prefetch_related("supporting_departments",
-                                Prefetch("partner_roles",
-                                         queryset=ActionPartner.objects.select_related("partner")))
-              .filter(version=version, slug=slug).first())
+    action = (
+        Action.objects.select_related("goal", "objective", "lead_department", "version")
+        .prefetch_related(
+            "supporting_departments",
+            Prefetch("partner_roles", queryset=ActionPartner.objects.select_related("partner")),
+        )
+        .filter(version=version, slug=slug)
+        .first()
+    )
     if action is None:
         raise Http404("No such action.")
     return action
@@ -88,7 +95,8 @@ def action_get_public(version: StrategyVersion, slug: str) -> Action:
 def action_list_editable(user: Any) -> QuerySet[Action]:
     """Actions of published and draft versions that this user may edit."""
     actions = Action.objects.select_related("goal", "version", "lead_department").order_by(
-        "version__strategy", "-version__dated", "goal__number", "order")
+        "version__strategy", "-version__dated", "goal__number", "order"
+    )
     if user.has_perm("strategy.preview_version"):
         return actions
     if getattr(user, "department_id", None) and user.has_perm("strategy.use_back_office"):
@@ -98,8 +106,9 @@ def action_list_editable(user: Any) -> QuerySet[Action]:
 
 def action_get_for_edit(user: Any, pk: int) -> Action:
     """The action to edit; 404 when missing. Callers answer 403 when edit is not permitted."""
-    action = Action.objects.select_related("goal", "version", "lead_department").filter(
-        pk=pk).first()
+    action = (
+        Action.objects.select_related("goal", "version", "lead_department").filter(pk=pk).first()
+    )
     if action is None:
         raise Http404("No such action.")
     return action
@@ -119,7 +128,9 @@ class Quarter:
         return dt.date(self.year, 3 * (self.number - 1) + 1, 1)
 
     def next(self) -> Quarter:
-        return Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+        return (
+            Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+        )
 
     @classmethod
     def of(cls, day: dt.date) -> Quarter:
@@ -188,8 +199,11 @@ def geography_feature_collection(strategy: Strategy, kind: str) -> dict[str, Any
     return {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "geometry": g.geometry,
-             "properties": {"code": g.code, "name": g.name, "kind": g.kind}}
+            {
+                "type": "Feature",
+                "geometry": g.geometry,
+                "properties": {"code": g.code, "name": g.name, "kind": g.kind},
+            }
             for g in geography_list_public(strategy, kind)
         ],
     }

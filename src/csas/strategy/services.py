@@ -47,16 +47,20 @@ class LoadReport:
 
     def summary(self) -> str:
         parts = []
-        for label, bucket in (("created", self.created), ("updated", self.updated),
-                              ("deleted", self.deleted)):
+        for label, bucket in (
+            ("created", self.created),
+            ("updated", self.updated),
+            ("deleted", self.deleted),
+        ):
             if bucket:
                 items = ", ".join(f"{n} {name}" for name, n in sorted(bucket.items()))
                 parts.append(f"{label} {items}")
         return "; ".join(parts) or "nothing changed"
 
 
-def _upsert(model: type[M], report: LoadReport, lookup: dict[str, Any],
-            values: dict[str, Any]) -> M:
+def _upsert(
+    model: type[M], report: LoadReport, lookup: dict[str, Any], values: dict[str, Any]
+) -> M:
     """Create or update one row, saving (and so writing history) only when something changed."""
     instance = model._default_manager.filter(**lookup).first()
     if instance is None:
@@ -92,64 +96,108 @@ def _load_geography(document: StrategyDocument, city: City, report: LoadReport) 
         kept = []
         for feature in layer.features:
             geography = _upsert(
-                Geography, report, {"city": city, "kind": layer.kind, "code": feature.code},
-                {"name": feature.name, "population": feature.population,
-                 "attributes": feature.attributes, "geometry": feature.geometry,
-                 "source": layer.source},
+                Geography,
+                report,
+                {"city": city, "kind": layer.kind, "code": feature.code},
+                {
+                    "name": feature.name,
+                    "population": feature.population,
+                    "attributes": feature.attributes,
+                    "geometry": feature.geometry,
+                    "source": layer.source,
+                },
             )
             kept.append(geography.pk)
         _delete_missing(Geography.objects.filter(city=city, kind=layer.kind), kept, report)
     block_groups = Geography.objects.filter(city=city, kind=GeographyKind.BLOCK_GROUP)
     if block_groups.exists():
         total = sum(bg.population or 0 for bg in block_groups)
-        _upsert(Geography, report, {"city": city, "kind": GeographyKind.CITY, "code": city.slug},
-                {"name": city.name, "population": total, "attributes": {}, "geometry": None,
-                 "source": f"Sum of {block_groups.count()} block groups"})
+        _upsert(
+            Geography,
+            report,
+            {"city": city, "kind": GeographyKind.CITY, "code": city.slug},
+            {
+                "name": city.name,
+                "population": total,
+                "attributes": {},
+                "geometry": None,
+                "source": f"Sum of {block_groups.count()} block groups",
+            },
+        )
 
 
-def _load_version(strategy: Strategy, spec: dict[str, Any], report: LoadReport,
-                  departments: dict[str, Department], partners: dict[str, Partner]) -> None:
+def _load_version(
+    strategy: Strategy,
+    spec: dict[str, Any],
+    report: LoadReport,
+    departments: dict[str, Department],
+    partners: dict[str, Partner],
+) -> None:
     version = _upsert(
-        StrategyVersion, report, {"strategy": strategy, "key": spec["key"]},
-        {"label": spec["label"], "status": spec["status"],
-         "dated": dt.date.fromisoformat(spec["dated"]),
-         "is_published": bool(spec.get("published")),
-         "vision": spec.get("vision", ""), "safety_definition": spec.get("safety_definition", ""),
-         "summary": spec.get("summary", ""), "source_note": spec.get("source_note", ""),
-         "translations": spec.get("translations", {})},
+        StrategyVersion,
+        report,
+        {"strategy": strategy, "key": spec["key"]},
+        {
+            "label": spec["label"],
+            "status": spec["status"],
+            "dated": dt.date.fromisoformat(spec["dated"]),
+            "is_published": bool(spec.get("published")),
+            "vision": spec.get("vision", ""),
+            "safety_definition": spec.get("safety_definition", ""),
+            "summary": spec.get("summary", ""),
+            "source_note": spec.get("source_note", ""),
+            "translations": spec.get("translations", {}),
+        },
     )
     goal_ids, action_ids = [], []
     for goal_spec in spec.get("goals", []):
         goal = _upsert(
-            Goal, report, {"version": version, "number": goal_spec["number"]},
-            {"short_name": goal_spec["short_name"], "title": goal_spec["title"],
-             "statement": goal_spec.get("statement", ""),
-             "translations": goal_spec.get("translations", {})},
+            Goal,
+            report,
+            {"version": version, "number": goal_spec["number"]},
+            {
+                "short_name": goal_spec["short_name"],
+                "title": goal_spec["title"],
+                "statement": goal_spec.get("statement", ""),
+                "translations": goal_spec.get("translations", {}),
+            },
         )
         goal_ids.append(goal.pk)
         objectives: dict[str, Objective] = {}
         for order, objective_spec in enumerate(goal_spec.get("objectives", [])):
             objectives[objective_spec["code"]] = _upsert(
-                Objective, report, {"goal": goal, "code": objective_spec["code"]},
-                {"title": objective_spec["title"], "order": order,
-                 "description": objective_spec.get("description", ""),
-                 "translations": objective_spec.get("translations", {})},
+                Objective,
+                report,
+                {"goal": goal, "code": objective_spec["code"]},
+                {
+                    "title": objective_spec["title"],
+                    "order": order,
+                    "description": objective_spec.get("description", ""),
+                    "translations": objective_spec.get("translations", {}),
+                },
             )
         _delete_missing(goal.objectives.all(), [o.pk for o in objectives.values()], report)
         for order, action_spec in enumerate(goal_spec.get("actions", [])):
             lead = action_spec.get("lead_department")
             objective = action_spec.get("objective")
             action = _upsert(
-                Action, report, {"version": version, "slug": action_spec["slug"]},
-                {"goal": goal, "code": action_spec["code"], "title": action_spec["title"],
-                 "objective": objectives[objective] if objective else None,
-                 "code_origin": action_spec.get("code_origin", "source"),
-                 "data_note": action_spec.get("duplicate_code_note", ""),
-                 "description": action_spec.get("description", ""),
-                 "horizon": action_spec.get("horizon", ""),
-                 "status": action_spec.get("status", "not_started"),
-                 "lead_department": departments[lead] if lead else None,
-                 "order": order, "translations": action_spec.get("translations", {})},
+                Action,
+                report,
+                {"version": version, "slug": action_spec["slug"]},
+                {
+                    "goal": goal,
+                    "code": action_spec["code"],
+                    "title": action_spec["title"],
+                    "objective": objectives[objective] if objective else None,
+                    "code_origin": action_spec.get("code_origin", "source"),
+                    "data_note": action_spec.get("duplicate_code_note", ""),
+                    "description": action_spec.get("description", ""),
+                    "horizon": action_spec.get("horizon", ""),
+                    "status": action_spec.get("status", "not_started"),
+                    "lead_department": departments[lead] if lead else None,
+                    "order": order,
+                    "translations": action_spec.get("translations", {}),
+                },
             )
             action_ids.append(action.pk)
             wanted = {departments[slug] for slug in action_spec.get("supporting_departments", [])}
@@ -157,20 +205,30 @@ def _load_version(strategy: Strategy, spec: dict[str, Any], report: LoadReport,
                 action.supporting_departments.set(wanted)
             links = []
             for link in action_spec.get("partners", []):
-                links.append(_upsert(
-                    ActionPartner, report,
-                    {"action": action, "partner": partners[link["partner"]]},
-                    {"role": link.get("role", "")},
-                ).pk)
+                links.append(
+                    _upsert(
+                        ActionPartner,
+                        report,
+                        {"action": action, "partner": partners[link["partner"]]},
+                        {"role": link.get("role", "")},
+                    ).pk
+                )
             _delete_missing(action.partner_roles.all(), links, report)
         populations = []
         for order, population_spec in enumerate(goal_spec.get("focus_populations", [])):
-            populations.append(_upsert(
-                FocusPopulation, report, {"goal": goal, "slug": population_spec["slug"]},
-                {"name": population_spec["name"], "order": order,
-                 "description": population_spec.get("description", ""),
-                 "translations": population_spec.get("translations", {})},
-            ).pk)
+            populations.append(
+                _upsert(
+                    FocusPopulation,
+                    report,
+                    {"goal": goal, "slug": population_spec["slug"]},
+                    {
+                        "name": population_spec["name"],
+                        "order": order,
+                        "description": population_spec.get("description", ""),
+                        "translations": population_spec.get("translations", {}),
+                    },
+                ).pk
+            )
         _delete_missing(goal.focus_populations.all(), populations, report)
     _delete_missing(version.actions.all(), action_ids, report)
     _delete_missing(version.goals.all(), goal_ids, report)
@@ -178,21 +236,34 @@ def _load_version(strategy: Strategy, spec: dict[str, Any], report: LoadReport,
     workstream_ids = []
     for w_order, workstream_spec in enumerate(spec.get("workstreams", [])):
         workstream = _upsert(
-            Workstream, report, {"version": version, "slug": workstream_spec["slug"]},
-            {"name": workstream_spec["name"], "order": w_order,
-             "translations": workstream_spec.get("translations", {})},
+            Workstream,
+            report,
+            {"version": version, "slug": workstream_spec["slug"]},
+            {
+                "name": workstream_spec["name"],
+                "order": w_order,
+                "translations": workstream_spec.get("translations", {}),
+            },
         )
         workstream_ids.append(workstream.pk)
         milestone_ids = []
         for m_order, milestone_spec in enumerate(workstream_spec.get("milestones", [])):
             starts_on, _ = quarter_bounds(milestone_spec["quarter"])
             _, ends_on = quarter_bounds(milestone_spec.get("until", milestone_spec["quarter"]))
-            milestone_ids.append(_upsert(
-                Milestone, report, {"workstream": workstream, "order": m_order},
-                {"title": milestone_spec["title"], "starts_on": starts_on, "ends_on": ends_on,
-                 "data_note": milestone_spec.get("note", ""),
-                 "translations": milestone_spec.get("translations", {})},
-            ).pk)
+            milestone_ids.append(
+                _upsert(
+                    Milestone,
+                    report,
+                    {"workstream": workstream, "order": m_order},
+                    {
+                        "title": milestone_spec["title"],
+                        "starts_on": starts_on,
+                        "ends_on": ends_on,
+                        "data_note": milestone_spec.get("note", ""),
+                        "translations": milestone_spec.get("translations", {}),
+                    },
+                ).pk
+            )
         _delete_missing(workstream.milestones.all(), milestone_ids, report)
     _delete_missing(version.workstreams.all(), workstream_ids, report)
 
@@ -200,10 +271,14 @@ def _load_version(strategy: Strategy, spec: dict[str, Any], report: LoadReport,
     for order, question in enumerate(spec.get("discussion_questions", [])):
         if isinstance(question, str):
             question = {"text": question}
-        question_ids.append(_upsert(
-            DiscussionQuestion, report, {"version": version, "order": order},
-            {"text": question["text"], "translations": question.get("translations", {})},
-        ).pk)
+        question_ids.append(
+            _upsert(
+                DiscussionQuestion,
+                report,
+                {"version": version, "order": order},
+                {"text": question["text"], "translations": question.get("translations", {})},
+            ).pk
+        )
     _delete_missing(version.discussion_questions.all(), question_ids, report)
 
 
@@ -217,32 +292,60 @@ def strategy_load(*, document: StrategyDocument) -> LoadReport:
     """
     data = document.data
     report = LoadReport(strategy_slug=data["strategy"]["slug"])
-    city = _upsert(City, report, {"slug": data["city"]["slug"]},
-                   {"name": data["city"]["name"], "region": data["city"].get("region", "")})
+    city = _upsert(
+        City,
+        report,
+        {"slug": data["city"]["slug"]},
+        {"name": data["city"]["name"], "region": data["city"].get("region", "")},
+    )
     existing = Strategy.objects.filter(slug=data["strategy"]["slug"]).first()
     if existing is not None and existing.city_id != city.pk:
         from csas.strategy.loader import Problem, StrategyFileError
 
-        raise StrategyFileError(document.path, [Problem(
-            "strategy.slug", f"{existing.slug!r} already belongs to the city "
-            f"{existing.city.slug!r}; choose another strategy slug")])
+        raise StrategyFileError(
+            document.path,
+            [
+                Problem(
+                    "strategy.slug",
+                    f"{existing.slug!r} already belongs to the city "
+                    f"{existing.city.slug!r}; choose another strategy slug",
+                )
+            ],
+        )
     strategy = _upsert(
-        Strategy, report, {"slug": data["strategy"]["slug"]},
-        {"city": city, "name": data["strategy"]["name"],
-         "owner_office": data["strategy"].get("owner_office", ""),
-         "source_file": document.path.name, "schema_version": data["schema_version"]},
+        Strategy,
+        report,
+        {"slug": data["strategy"]["slug"]},
+        {
+            "city": city,
+            "name": data["strategy"]["name"],
+            "owner_office": data["strategy"].get("owner_office", ""),
+            "source_file": document.path.name,
+            "schema_version": data["schema_version"],
+        },
     )
     departments = {
-        spec["slug"]: _upsert(Department, report, {"city": city, "slug": spec["slug"]},
-                              {"name": spec["name"], "abbreviation": spec.get("abbreviation", "")})
+        spec["slug"]: _upsert(
+            Department,
+            report,
+            {"city": city, "slug": spec["slug"]},
+            {"name": spec["name"], "abbreviation": spec.get("abbreviation", "")},
+        )
         for spec in data.get("departments", [])
     }
     partners = {
         spec["slug"]: _upsert(
-            Partner, report, {"city": city, "slug": spec["slug"]},
-            {"organisation": spec["organisation"], "description": spec.get("description", ""),
-             "website": spec.get("website", ""), "contact_name": spec.get("contact_name", ""),
-             "contact_email": spec.get("contact_email", "")})
+            Partner,
+            report,
+            {"city": city, "slug": spec["slug"]},
+            {
+                "organisation": spec["organisation"],
+                "description": spec.get("description", ""),
+                "website": spec.get("website", ""),
+                "contact_name": spec.get("contact_name", ""),
+                "contact_email": spec.get("contact_email", ""),
+            },
+        )
         for spec in data.get("partners", [])
     }
     _load_geography(document, city, report)
@@ -254,9 +357,11 @@ def strategy_load(*, document: StrategyDocument) -> LoadReport:
     for spec in document.versions:
         _load_version(strategy, spec, report, departments, partners)
     keys = [spec["key"] for spec in document.versions]
-    _delete_missing(strategy.versions.all(),
-                    list(strategy.versions.filter(key__in=keys).values_list("pk", flat=True)),
-                    report)
+    _delete_missing(
+        strategy.versions.all(),
+        list(strategy.versions.filter(key__in=keys).values_list("pk", flat=True)),
+        report,
+    )
     return report
 
 
@@ -268,8 +373,9 @@ def strategy_load_file(*, path: Path) -> LoadReport:
 @transaction.atomic
 def version_publish(*, version: StrategyVersion) -> StrategyVersion:
     """Make `version` the one the public sees, unpublishing the strategy's others."""
-    for other in StrategyVersion.objects.filter(strategy_id=version.strategy_id,
-                                                is_published=True).exclude(pk=version.pk):
+    for other in StrategyVersion.objects.filter(
+        strategy_id=version.strategy_id, is_published=True
+    ).exclude(pk=version.pk):
         other.is_published = False
         other.save(update_fields=["is_published"])
     if not version.is_published:
@@ -279,8 +385,16 @@ def version_publish(*, version: StrategyVersion) -> StrategyVersion:
 
 
 @transaction.atomic
-def action_update(*, action: Action, editor: User, title: str, description: str, status: str,
-                  horizon: str, supporting_departments: list[Department]) -> Action:
+def action_update(
+    *,
+    action: Action,
+    editor: User,
+    title: str,
+    description: str,
+    status: str,
+    horizon: str,
+    supporting_departments: list[Department],
+) -> Action:
     """Save an edit made in the back office; the caller has checked `strategy.edit_action`."""
     action.title = title
     action.description = description

@@ -39,16 +39,20 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ActionEditForm(request.POST or None, instance=action)
     if request.method == "POST" and form.is_valid():
         services.action_update(
-            action=action, editor=request.user,  # type: ignore[arg-type]
-            title=form.cleaned_data["title"], description=form.cleaned_data["description"],
-            status=form.cleaned_data["status"], horizon=form.cleaned_data["horizon"],
+            action=action,
+            editor=request.user,  # type: ignore[arg-type]
+            title=form.cleaned_data["title"],
+            description=form.cleaned_data["description"],
+            status=form.cleaned_data["status"],
+            horizon=form.cleaned_data["horizon"],
             supporting_departments=list(form.cleaned_data["supporting_departments"]),
         )
         messages.success(request, _("Action %(code)s saved.") % {"code": action.code})
         return redirect("manage:home")
     history = list(action.history.select_related("history_user").order_by("-history_date")[:20])
-    return render(request, "strategy/action_edit.html",
-                  {"action": action, "form": form, "history": history})
+    return render(
+        request, "strategy/action_edit.html", {"action": action, "form": form, "history": history}
+    )
 
 
 @require_safe

@@ -24,8 +24,9 @@ class Command(BaseCommand):
             raise CommandError(f"An account named {username!r} already exists.")
         password = os.environ.get("CSAS_ADMIN_PASSWORD") or getpass.getpass("Password: ")
         try:
-            user_create(username=username, password=password, role=Role.ADMIN,
-                        email=options["email"])
+            user_create(
+                username=username, password=password, role=Role.ADMIN, email=options["email"]
+            )
         except ValidationError as exc:
             raise CommandError(f"Account not created: {exc}") from exc
         self.stdout.write(self.style.SUCCESS(f"Administrator {username!r} created."))

@@ -32,11 +32,15 @@ class Command(BaseCommand):
                 user = User.objects.filter(username=username).first()
                 if user is None:
                     user_create(
-                        username=username, password=password, role=role,
-                        department=Department.objects.filter(
-                            slug=department_slug).first() if department_slug else None,
-                        partner=Partner.objects.filter(
-                            slug=partner_slug).first() if partner_slug else None,
+                        username=username,
+                        password=password,
+                        role=role,
+                        department=Department.objects.filter(slug=department_slug).first()
+                        if department_slug
+                        else None,
+                        partner=Partner.objects.filter(slug=partner_slug).first()
+                        if partner_slug
+                        else None,
                     )
                 else:
                     user.set_password(password)

@@ -20,6 +20,11 @@ class Command(BaseCommand):
         try:
             report = strategy_load_file(path=path)
         except StrategyFileError as exc:
-            raise CommandError(f"Nothing was loaded. {len(exc.problems)} problem(s):\n{exc}") from exc
-        self.stdout.write(self.style.SUCCESS(
-            f"Loaded {path.name} into strategy {report.strategy_slug!r}: {report.summary()}."))
+            raise CommandError(
+                f"Nothing was loaded. {len(exc.problems)} problem(s):\n{exc}"
+            ) from exc
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded {path.name} into strategy {report.strategy_slug!r}: {report.summary()}."
+            )
+        )

@@ -1,0 +1,92 @@
+"""Shared fixtures: the bundled Tacoma strategy is loaded once into the test database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from csas.accounts.models import Role, User
+from csas.accounts.services import user_create
+from csas.strategy.models import Action, Department, Partner, StrategyVersion
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    with django_db_blocker.unblock():
+        call_command("load_strategy", verbosity=0)
+
+
+@pytest.fixture
+def published_version(db: Any) -> StrategyVersion:
+    return StrategyVersion.objects.get(is_published=True)
+
+
+@pytest.fixture
+def draft_version(db: Any) -> StrategyVersion:
+    return StrategyVersion.objects.get(key="2024-04-draft")
+
+
+@pytest.fixture
+def tpd(db: Any) -> Department:
+    return Department.objects.get(slug="tpd")
+
+
+@pytest.fixture
+def tfd(db: Any) -> Department:
+    return Department.objects.get(slug="tfd")
+
+
+@pytest.fixture
+def tpd_action(published_version: StrategyVersion, tpd: Department) -> Action:
+    """Action 3.6 of the published version, led by the police department for the test."""
+    action = Action.objects.get(version=published_version, slug="3-6")
+    action.lead_department = tpd
+    action.save()
+    return action
+
+
+@pytest.fixture
+def tfd_action(published_version: StrategyVersion, tfd: Department) -> Action:
+    action = Action.objects.get(version=published_version, slug="3-2")
+    action.lead_department = tfd
+    action.save()
+    return action
+
+
+PASSWORD = "correct horse battery staple 42"
+
+
+def make_user(role: str, username: str | None = None) -> User:
+    department = Department.objects.get(slug="tpd") if role == Role.DEPARTMENT_EDITOR else None
+    partner = Partner.objects.get(slug="tacoma-ceasefire") if role == Role.PARTNER else None
+    return user_create(
+        username=username or f"user-{role}",
+        password=PASSWORD,
+        role=role,
+        department=department,
+        partner=partner,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # Argon2 is deliberately slow; tests that check hashing use the settings module itself.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def user_for(db: Any) -> Callable[[str], User | None]:
+    """Return the account for a role ("public" is the anonymous visitor: None), made once."""
+    made: dict[str, User] = {}
+
+    def get(role: str) -> User | None:
+        if role == "public":
+            return None
+        if role not in made:
+            made[role] = make_user(role)
+        return made[role]
+
+    return get

@@ -1,0 +1,124 @@
+"""Every URL of the site, for every role: who may see or do what.
+
+A new URL fails `test_every_url_is_in_the_access_matrix` until its expected answers are added.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from csas.strategy.models import Action, StrategyVersion
+
+ROLES = ["public", "partner", "department_editor", "strategy_staff", "admin"]
+
+# name -> (how to build the URL's arguments, expected GET status per role in ROLES order)
+LOGIN = 302  # anonymous visitors are sent to sign in
+
+
+def _urls(patterns: list[Any], namespace: str = "") -> set[str]:
+    names = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = pattern.namespace or ""
+            if ns == "admin":
+                continue
+            names |= _urls(pattern.url_patterns, f"{namespace}{ns}:" if ns else namespace)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+MATRIX: dict[str, tuple[str, list[int]]] = {
+    "portal:home": ("/", [200, 200, 200, 200, 200]),
+    "portal:goal": ("/goals/3/", [200, 200, 200, 200, 200]),
+    "portal:action": ("/actions/3-6/", [200, 200, 200, 200, 200]),
+    "portal:plan": ("/plan/", [200, 200, 200, 200, 200]),
+    "portal:neighborhoods": ("/neighborhoods/", [200, 200, 200, 200, 200]),
+    "portal:districts_geojson": (
+        "/neighborhoods/council-districts.geojson",
+        [200, 200, 200, 200, 200],
+    ),
+    "accounts:login": ("/accounts/login/", [200, 302, 302, 302, 302]),
+    "accounts:logout": ("/accounts/logout/", [405, 405, 405, 405, 405]),  # POST only
+    "manage:home": ("/manage/", [LOGIN, 200, 200, 200, 200]),
+    "manage:action_edit": ("/manage/actions/{own_action}/edit/", [LOGIN, 403, 200, 200, 200]),
+    "manage:version_preview": ("/manage/versions/{draft}/preview/", [LOGIN, 404, 404, 200, 200]),
+}
+
+# Further cases of the same URLs: another department's action, the published version, admin.
+EXTRA: dict[str, tuple[str, list[int]]] = {
+    "edit another department's action": (
+        "/manage/actions/{other_action}/edit/",
+        [LOGIN, 403, 403, 200, 200],
+    ),
+    "edit a missing action": ("/manage/actions/999999/edit/", [LOGIN, 404, 404, 404, 404]),
+    "preview the published version": (
+        "/manage/versions/{published}/preview/",
+        [LOGIN, 200, 200, 200, 200],
+    ),
+    "admin index": ("/admin/", [302, 302, 302, 200, 200]),
+    "admin action list": ("/admin/strategy/action/", [302, 302, 302, 200, 200]),
+    "admin action history": (
+        "/admin/strategy/action/{own_action}/history/",
+        [302, 302, 302, 200, 200],
+    ),
+    "admin version list": ("/admin/strategy/strategyversion/", [302, 302, 302, 200, 200]),
+    "admin accounts": ("/admin/accounts/user/", [302, 302, 302, 403, 200]),
+    "spanish action page": ("/es/actions/3-6/", [200, 200, 200, 200, 200]),
+    "unknown page": ("/no-such-page/", [404, 404, 404, 404, 404]),
+    "unknown goal": ("/goals/9/", [404, 404, 404, 404, 404]),
+    "unknown map layer": ("/neighborhoods/parcels.geojson", [404, 404, 404, 404, 404]),
+}
+
+
+def test_every_url_is_in_the_access_matrix() -> None:
+    assert _urls(get_resolver().url_patterns) == set(MATRIX)
+
+
+@pytest.fixture
+def url_arguments(
+    tpd_action: Action,
+    tfd_action: Action,
+    draft_version: StrategyVersion,
+    published_version: StrategyVersion,
+) -> dict[str, int]:
+    return {
+        "own_action": tpd_action.pk,
+        "other_action": tfd_action.pk,
+        "draft": draft_version.pk,
+        "published": published_version.pk,
+    }
+
+
+@pytest.mark.parametrize("case", [*MATRIX, *EXTRA])
+@pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
+def test_url_answers_each_role_as_expected(
+    case: str, role_index: int, user_for: Any, url_arguments: dict[str, int]
+) -> None:
+    template, expected = {**MATRIX, **EXTRA}[case]
+    client = Client()
+    user = user_for(ROLES[role_index])
+    if user is not None:
+        client.force_login(user)
+    response = client.get(template.format(**url_arguments))
+    assert response.status_code == expected[role_index], (
+        f"{case} as {ROLES[role_index]}: got {response.status_code}"
+    )
+    if response.status_code == LOGIN and user is None and case.startswith("manage"):
+        assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("role", ["public", "partner", "strategy_staff", "admin"])
+def test_draft_wording_never_reaches_public_pages(role: str, user_for: Any) -> None:
+    client = Client()
+    if user_for(role) is not None:
+        client.force_login(user_for(role))
+    for url in ["/", "/goals/1/", "/goals/3/", "/actions/1-1/", "/plan/", "/es/"]:
+        body = client.get(url).content.decode()
+        assert "Co-create Healthy PLACES" not in body, url
+        if url in {"/", "/goals/1/"}:
+            assert "Safe PLACES and Neighborhoods" in body, url

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from csas.cli import build_parser
+
+CSAS = [sys.executable, "-m", "csas.cli"]
+
+
+def _csas(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CSAS_DATA_DIR": str(tmp_path / "data")}
+    env.pop("DATABASE_URL", None)
+    return subprocess.run(
+        [*CSAS, *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_the_cli_offers_the_documented_verbs() -> None:
+    parser = build_parser()
+    for verb in ["demo", "serve", "createadmin", "load-strategy", "check", "manage"]:
+        assert parser.parse_args([verb, "x"] if verb == "load-strategy" else [verb]).verb == verb
+
+
+def test_load_strategy_reports_a_bad_file_and_exits_nonzero(tmp_path: Path) -> None:
+    bad = tmp_path / "city.yaml"
+    bad.write_text("schema_version: 1\ncity: {slug: Bad Slug, name: X}\nstrategy: {}\n")
+    assert _csas(tmp_path, "manage", "migrate", "-v", "0").returncode == 0
+    result = _csas(tmp_path, "load-strategy", str(bad))
+    assert result.returncode == 1
+    assert "Nothing was loaded." in result.stderr
+    assert "city.yaml: city.slug: 'Bad Slug' does not have the expected form" in result.stderr
+    assert "city.yaml: (top level): 'versions' is a required property" in result.stderr
+
+
+@pytest.mark.parametrize("verb", ["check"])
+def test_check_tells_when_migrations_are_missing(tmp_path: Path, verb: str) -> None:
+    result = _csas(tmp_path, verb)
+    assert result.returncode == 1
+    assert "unapplied migrations" in result.stderr
+    assert _csas(tmp_path, "manage", "migrate", "-v", "0").returncode == 0
+    result = _csas(tmp_path, verb)
+    assert result.returncode == 0, result.stderr
+    assert "in order" in result.stdout

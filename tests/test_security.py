@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from csas.accounts.models import Role
+from tests.conftest import PASSWORD, make_user
+
+
+def _run_django(env_overrides: dict[str, str], *args: str, tmp_path: Path) -> Any:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "csas.config.settings",
+        "CSAS_DATA_DIR": str(tmp_path),
+        **env_overrides,
+    }
+    if "DATABASE_URL" not in env_overrides:
+        env.pop("DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "django", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_settings_pass_django_deploy_checks(tmp_path: Path) -> None:
+    result = _run_django(
+        {
+            "CSAS_ENV": "production",
+            "CSAS_SECRET_KEY": secrets.token_urlsafe(60),
+            "CSAS_ALLOWED_HOSTS": "safety.example.org",
+        },
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    result = _run_django(
+        {"CSAS_ENV": "production", "CSAS_SECRET_KEY": ""}, "check", tmp_path=tmp_path
+    )
+    assert result.returncode != 0
+    assert "CSAS_SECRET_KEY must be set when CSAS_ENV=production" in result.stderr
+
+
+def test_a_mistyped_setting_is_named_in_the_error(tmp_path: Path) -> None:
+    result = _run_django({"CSAS_DEBUG": "maybe"}, "check", tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "CSAS_DEBUG: expected true or false, found 'maybe'" in result.stderr
+
+
+def test_passwords_are_hashed_with_argon2_by_default() -> None:
+    from csas.config import settings as configured
+
+    assert configured.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def test_debug_is_off_by_default() -> None:
+    from csas.config import settings as configured
+
+    assert configured.DEBUG is False
+
+
+def test_pages_carry_csp_and_security_headers(db: Any) -> None:
+    response = Client().get("/")
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_login_form_requires_csrf_token(db: Any) -> None:
+    make_user(Role.STRATEGY_STAFF, username="staffer")
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/accounts/login/", {"username": "staffer", "password": PASSWORD})
+    assert response.status_code == 403
+
+
+def test_login_works_and_is_throttled_after_repeated_failures(db: Any) -> None:
+    make_user(Role.STRATEGY_STAFF, username="staffer")
+    client = Client()
+    ok = client.post("/accounts/login/", {"username": "staffer", "password": PASSWORD})
+    assert ok.status_code == 302
+    client.post("/accounts/logout/")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": "staffer", "password": "wrong password"})
+    locked = client.post("/accounts/login/", {"username": "staffer", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "Too many sign-in attempts" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("url", ["/", "/plan/", "/goals/1/"])
+def test_server_errors_never_show_a_traceback(url: str, db: Any, monkeypatch: Any) -> None:
+    from csas.portal import views
+
+    def explode(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(views.selectors, "version_get_published", explode)
+    client = Client(raise_request_exception=False)
+    response = client.get(url)
+    assert response.status_code == 500
+    body = response.content.decode()
+    assert "Something went wrong on our side" in body
+    assert "secret internal detail" not in body
+    assert "Traceback" not in body
