@@ -12,7 +12,6 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 django_stubs_ext.monkeypatch()
 
@@ -207,7 +206,7 @@ MAP_TILE_URL = os.environ.get("CSAS_MAP_TILE_URL", "")
 _img_src = ["'self'", "data:"]
 if MAP_TILE_URL:
     # Allow images from the tile host only; a "{s}." subdomain template becomes "*.".
-    _scheme, _, _rest = MAP_TILE_URL.partition("://")
+    _scheme, _separator, _rest = MAP_TILE_URL.partition("://")
     _host = _rest.split("/", 1)[0].replace("{s}.", "*.")
     if _scheme not in {"http", "https"} or not _host or "{" in _host:
         raise ImproperlyConfigured(
@@ -241,15 +240,6 @@ LANGUAGES = [
     ("ru", "Русский"),
     ("uk", "Українська"),
 ]
-LANGUAGE_NAMES_EN = {
-    "en": _("English"),
-    "es": _("Spanish"),
-    "vi": _("Vietnamese"),
-    "km": _("Khmer"),
-    "ko": _("Korean"),
-    "ru": _("Russian"),
-    "uk": _("Ukrainian"),
-}
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
