@@ -248,6 +248,7 @@ TIME_ZONE = os.environ.get("CSAS_TIME_ZONE", "America/Los_Angeles")
 # --- static files -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

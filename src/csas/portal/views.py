@@ -124,7 +124,8 @@ def plan(request: HttpRequest) -> HttpResponse:
 
 def _gantt_geometry(timeline: selectors.Timeline) -> dict[str, Any]:
     """Coordinates for the server-drawn SVG chart (no scripts, no inline styles)."""
-    label_w, col_w, lane_h, head_h, pad = 180, 120, 34, 34, 6
+    label_w, col_w, lane_h, head_h, pad = 180, 150, 34, 34, 6
+    language = _language()
     columns = [
         {"x": label_w + i * col_w, "label": q.label} for i, q in enumerate(timeline.quarters)
     ]
@@ -138,6 +139,9 @@ def _gantt_geometry(timeline: selectors.Timeline) -> dict[str, Any]:
                 "width": bar.span * col_w - 6,
                 "height": lane_h - pad,
                 "milestone": bar.milestone,
+                "label": _fit(
+                    localized(bar.milestone, "title", language).text, bar.span * col_w - 16
+                ),
                 "from": timeline.quarters[bar.first].label,
                 "to": timeline.quarters[bar.first + bar.span - 1].label,
                 "text_x": label_w + bar.first * col_w + 8,
@@ -162,7 +166,15 @@ def _gantt_geometry(timeline: selectors.Timeline) -> dict[str, Any]:
         "rows": rows,
         "col_w": col_w,
         "head_h": head_h,
+        "first": columns[0]["label"] if columns else "",
+        "last": columns[-1]["label"] if columns else "",
     }
+
+
+def _fit(text: str, width_px: float, char_px: float = 6.6) -> str:
+    """Shorten a bar label to its bar; the full title is in the tooltip and the table."""
+    room = max(3, int(width_px / char_px))
+    return text if len(text) <= room else text[: room - 1].rstrip() + "…"
 
 
 NEIGHBORHOOD_LAYERS = (
