@@ -125,3 +125,16 @@ def test_server_errors_never_show_a_traceback(url: str, db: Any, monkeypatch: An
     assert "Something went wrong on our side" in body
     assert "secret internal detail" not in body
     assert "Traceback" not in body
+
+
+def test_production_collects_and_fingerprints_static_files(tmp_path: Path) -> None:
+    result = _run_django(
+        {"CSAS_ENV": "production", "CSAS_SECRET_KEY": secrets.token_urlsafe(60)},
+        "collectstatic",
+        "--noinput",
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    manifest = (tmp_path / "static" / "staticfiles.json").read_text()
+    assert "vendor/leaflet/leaflet.js" in manifest
+    assert "csas/site.css" in manifest
