@@ -1,27 +1,17 @@
 """Fixtures for the real-browser tests: Debian's chromium driven through Playwright.
 
-The browser is started once per session; every test gets a fresh context (cookies, language,
+One chromium serves all the tests of the module; every test gets a fresh context (cookies, language,
 viewport) and a page that records console errors, so CSP violations show up as failures.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-
-# Playwright's sync API drives the browser from an asyncio event loop that it keeps in the
-# test's (main) thread. Django's async-safety guard sees that running loop and refuses ORM
-# calls made from the same thread (our fixtures, call_command, the test database teardown)
-# with SynchronousOnlyOperation, although nothing here runs concurrently: the sync API only
-# turns the loop while a Playwright call is in progress. Allowing "async-unsafe" operations
-# is therefore safe for this test process and required for it to work.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,14 +26,40 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One chromium for the browser tests (they run one after another, see below).
+
+    Playwright's sync API keeps an asyncio event loop in the test's (main) thread and marks
+    it as running between its calls, for as long as Playwright is started. Django's
+    async-safety guard sees that loop and refuses every ORM call made from the main thread
+    (our fixtures, call_command, pytest-django's flush after each test) with
+    SynchronousOnlyOperation, although nothing runs concurrently: the loop only turns while
+    a Playwright call is in progress, and the live server answers from its own thread.
+    DJANGO_ALLOW_ASYNC_UNSAFE=true turns the guard off, which is safe here.
+
+    The variable is set only while Playwright runs, and Playwright runs only while this
+    module's tests do (module scope; pytest-django runs the live-server tests together,
+    after the plain database tests). A session-wide browser, or the variable set for the
+    whole process, would leak into later tests: tests/test_security.py runs
+    `django check --deploy` in a subprocess that inherits the environment and rightly fails
+    on async.E001 when the variable is set.
+    """
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+
+
+def _load_strategy_if_missing() -> None:
+    from csas.strategy.models import StrategyVersion
+
+    if not StrategyVersion.objects.filter(is_published=True).exists():
+        call_command("load_strategy", verbosity=0)
 
 
 @pytest.fixture(autouse=True)
@@ -54,10 +70,20 @@ def published_strategy(transactional_db: Any) -> None:
     needs a transactional database, and pytest-django flushes every table after each
     transactional test; from the second browser test on, the data has to be loaded again.
     """
-    from csas.strategy.models import StrategyVersion
+    _load_strategy_if_missing()
 
-    if not StrategyVersion.objects.filter(is_published=True).exists():
-        call_command("load_strategy", verbosity=0)
+
+@pytest.fixture(scope="module", autouse=True)
+def strategy_restored_afterwards(browser: Browser, django_db_blocker: Any) -> Iterator[None]:
+    """Leave the database as tests/conftest.py set it up: the last flush emptied it.
+
+    Any transactional test that pytest-django runs after this module then finds the
+    bundled strategy, as it would have without the browser tests. (It asks for the browser
+    so that its teardown runs first, while DJANGO_ALLOW_ASYNC_UNSAFE is still set.)
+    """
+    yield
+    with django_db_blocker.unblock():
+        _load_strategy_if_missing()
 
 
 def _record_problems(page: Page) -> Page:

@@ -23,8 +23,10 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Nothing was loaded. {len(exc.problems)} problem(s):\n{exc}"
             ) from exc
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Loaded {path.name} into strategy {report.strategy_slug!r}: {report.summary()}."
+        if options["verbosity"] >= 1:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Loaded {path.name} into strategy {report.strategy_slug!r}: "
+                    f"{report.summary()}."
+                )
             )
-        )
