@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from csas.accounts.models import Role, User
-from csas.accounts.services import user_create
-from csas.strategy.models import Action, Department, Partner, StrategyVersion
+from csas.accounts.models import User
+from csas.strategy.models import Action, Department, StrategyVersion
+from tests.factories import UserFactory
 
 
 @pytest.fixture(scope="session")
@@ -56,19 +56,10 @@ def tfd_action(published_version: StrategyVersion, tfd: Department) -> Action:
     return action
 
 
-PASSWORD = "correct horse battery staple 42"
-
-
 def make_user(role: str, username: str | None = None) -> User:
-    department = Department.objects.get(slug="tpd") if role == Role.DEPARTMENT_EDITOR else None
-    partner = Partner.objects.get(slug="tacoma-ceasefire") if role == Role.PARTNER else None
-    return user_create(
-        username=username or f"user-{role}",
-        password=PASSWORD,
-        role=role,
-        department=department,
-        partner=partner,
-    )
+    """An account of `role` (Tacoma's police department for editors, Tacoma Ceasefire for
+    partners)."""
+    return UserFactory(role=role, **({"username": username} if username else {}))
 
 
 @pytest.fixture(autouse=True)

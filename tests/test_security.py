@@ -12,7 +12,8 @@ from django.conf import settings
 from django.test import Client
 
 from csas.accounts.models import Role
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import make_user
+from tests.factories import PASSWORD
 
 
 def _run_django(env_overrides: dict[str, str], *args: str, tmp_path: Path) -> Any:
