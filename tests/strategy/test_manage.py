@@ -109,3 +109,32 @@ def test_with_no_published_version_the_public_gets_a_friendly_404(
     response = Client().get("/")
     assert response.status_code == 404
     assert "We could not find that page" in response.content.decode()
+
+
+def test_staff_publish_a_version_from_the_admin(
+    user_for: Any, draft_version: StrategyVersion, published_version: StrategyVersion
+) -> None:
+    client = Client()
+    client.force_login(user_for("strategy_staff"))
+    response = client.post(
+        "/admin/strategy/strategyversion/",
+        {"action": "publish", "_selected_action": [draft_version.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "is now the version the public sees" in response.content.decode()
+    draft_version.refresh_from_db()
+    published_version.refresh_from_db()
+    assert draft_version.is_published
+    assert not published_version.is_published
+    assert "Co-create Healthy PLACES" in Client().get("/").content.decode()
+
+
+def test_the_admin_form_cannot_publish_a_second_version(
+    user_for: Any, draft_version: StrategyVersion
+) -> None:
+    client = Client()
+    client.force_login(user_for("admin"))
+    page = client.get(f"/admin/strategy/strategyversion/{draft_version.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="is_published"' not in page.content.decode()

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from csas.strategy import models
+from csas.strategy import models, services
 from csas.strategy.rules import is_strategy_office
 
 
@@ -57,6 +58,18 @@ class StrategyAdmin(StrategyOfficeAdmin):
 class StrategyVersionAdmin(StrategyOfficeAdmin):
     list_display = ["label", "strategy", "status", "dated", "is_published"]
     list_filter = ["strategy", "status", "is_published"]
+    # Publishing goes through version_publish (one published version per strategy), never
+    # through the checkbox, so two versions can never be public at once.
+    readonly_fields = ["is_published"]
+    actions = ["publish"]
+
+    @admin.action(description="Publish the selected version (unpublishes the strategy's other)")
+    def publish(self, request: HttpRequest, queryset: QuerySet[models.StrategyVersion]) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version to publish.", messages.ERROR)
+            return
+        version = services.version_publish(version=queryset.get())
+        self.message_user(request, f"“{version.label}” is now the version the public sees.")
 
 
 @admin.register(models.Goal)
