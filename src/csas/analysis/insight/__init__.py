@@ -1,0 +1,1 @@
+"""Insight: coding, themes, group comparison, weighting, representation."""

@@ -1,0 +1,1 @@
+"""Safety data lab: ingestion, call-type taxonomy, geography, measures, hot spots, gaps."""
