@@ -63,6 +63,16 @@ def make_user(role: str, username: str | None = None) -> User:
 
 
 @pytest.fixture(autouse=True)
+def _english_unless_a_test_says_otherwise() -> Any:
+    # A request to /es/... leaves Spanish active in the thread; start every test in English.
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # Argon2 is deliberately slow; tests that check hashing use the settings module itself.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -45,6 +45,29 @@ MATRIX: dict[str, tuple[str, list[int]]] = {
     "accounts:login": ("/accounts/login/", [200, 302, 302, 302, 302]),
     "accounts:logout": ("/accounts/logout/", [405, 405, 405, 405, 405]),  # POST only
     "manage:home": ("/manage/", [LOGIN, 200, 200, 200, 200]),
+    "engagement_staff:dashboard": ("/manage/engagement/", [LOGIN, 403, 403, 200, 200]),
+    "engagement_staff:moderation": ("/manage/engagement/moderation/", [LOGIN, 403, 403, 200, 200]),
+    "engagement_staff:feedback_new": (
+        "/manage/engagement/feedback/new/",
+        [LOGIN, 403, 403, 200, 200],
+    ),
+    "engagement_staff:survey_export": (
+        "/manage/engagement/surveys/{open_survey_pk}/responses.csv",
+        [LOGIN, 403, 403, 200, 200],
+    ),
+    # POST only; the POST permissions are tested in tests/engagement/test_staff.py
+    "engagement_staff:moderation_decide": ("/manage/engagement/moderation/1/", [405] * 5),
+    "engagement_staff:survey_status": ("/manage/engagement/surveys/1/status/", [405] * 5),
+    "engagement:map": ("/map/", [200, 200, 200, 200, 200]),
+    "engagement:map_geojson": ("/map/comments.geojson", [200, 200, 200, 200, 200]),
+    "engagement:survey_list": ("/surveys/", [200, 200, 200, 200, 200]),
+    "engagement:survey_start": ("/surveys/{survey}/", [200, 200, 200, 200, 200]),
+    # The resume link is the respondent's private key to their own unfinished response.
+    "engagement:survey_section": ("/surveys/{survey}/r/{token}/1/", [200, 200, 200, 200, 200]),
+    "engagement:survey_review": ("/surveys/{survey}/r/{token}/review/", [200] * 5),
+    # Only for a submitted response whose author opted in to follow-up.
+    "engagement:survey_contact": ("/surveys/{survey}/r/{token}/contact/", [404] * 5),
+    "engagement:survey_thanks": ("/surveys/{survey}/thanks/", [200, 200, 200, 200, 200]),
     "manage:action_edit": ("/manage/actions/{own_action}/edit/", [LOGIN, 403, 200, 200, 200]),
     "manage:version_preview": ("/manage/versions/{draft}/preview/", [LOGIN, 404, 404, 200, 200]),
 }
@@ -70,6 +93,8 @@ EXTRA: dict[str, tuple[str, list[int]]] = {
     "admin accounts": ("/admin/accounts/user/", [302, 302, 302, 403, 200]),
     "spanish action page": ("/es/actions/3-6/", [200, 200, 200, 200, 200]),
     "unknown page": ("/no-such-page/", [404, 404, 404, 404, 404]),
+    "a draft survey": ("/surveys/{draft_survey}/", [404, 404, 404, 404, 404]),
+    "a made-up resume token": ("/surveys/{survey}/r/{fake_token}/1/", [404] * 5),
     "unknown goal": ("/goals/9/", [404, 404, 404, 404, 404]),
     "unknown map layer": ("/neighborhoods/parcels.geojson", [404, 404, 404, 404, 404]),
 }
@@ -85,12 +110,28 @@ def url_arguments(
     tfd_action: Action,
     draft_version: StrategyVersion,
     published_version: StrategyVersion,
-) -> dict[str, int]:
+) -> dict[str, Any]:
+    from csas.engagement.models import Response
+    from csas.engagement.services import survey_load_file, survey_set_status
+    from tests.engagement.conftest import SMALL_SURVEY
+
+    strategy = published_version.strategy
+    draft_survey = survey_load_file(path=SMALL_SURVEY, strategy=strategy)
+    draft_survey.slug = "draft-survey"
+    draft_survey.save()
+    open_survey = survey_load_file(path=SMALL_SURVEY, strategy=strategy)
+    survey_set_status(survey=open_survey, status="open")
+    token = Response.objects.create(survey=open_survey, language="en").public_id
     return {
         "own_action": tpd_action.pk,
         "other_action": tfd_action.pk,
         "draft": draft_version.pk,
         "published": published_version.pk,
+        "survey": open_survey.slug,
+        "open_survey_pk": open_survey.pk,
+        "draft_survey": draft_survey.slug,
+        "token": token,
+        "fake_token": "00000000-0000-0000-0000-000000000000",
     }
 
 

@@ -40,6 +40,7 @@ def test_production_settings_pass_django_deploy_checks(tmp_path: Path) -> None:
         {
             "CSAS_ENV": "production",
             "CSAS_SECRET_KEY": secrets.token_urlsafe(60),
+            "CSAS_CONTACT_KEY": "x6H0kq3n3m0mE1n0V3tZ8m8JqW0m6K9d5m3b0o2s6Vg=",
             "CSAS_ALLOWED_HOSTS": "safety.example.org",
         },
         "check",
@@ -58,6 +59,20 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
     )
     assert result.returncode != 0
     assert "CSAS_SECRET_KEY must be set when CSAS_ENV=production" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_contact_key(tmp_path: Path) -> None:
+    result = _run_django(
+        {
+            "CSAS_ENV": "production",
+            "CSAS_SECRET_KEY": secrets.token_urlsafe(60),
+            "CSAS_CONTACT_KEY": "",
+        },
+        "check",
+        tmp_path=tmp_path,
+    )
+    assert result.returncode != 0
+    assert "CSAS_CONTACT_KEY must be set when CSAS_ENV=production" in result.stderr
 
 
 def test_a_mistyped_setting_is_named_in_the_error(tmp_path: Path) -> None:
@@ -130,7 +145,11 @@ def test_server_errors_never_show_a_traceback(url: str, db: Any, monkeypatch: An
 
 def test_production_collects_and_fingerprints_static_files(tmp_path: Path) -> None:
     result = _run_django(
-        {"CSAS_ENV": "production", "CSAS_SECRET_KEY": secrets.token_urlsafe(60)},
+        {
+            "CSAS_ENV": "production",
+            "CSAS_SECRET_KEY": secrets.token_urlsafe(60),
+            "CSAS_CONTACT_KEY": "x6H0kq3n3m0mE1n0V3tZ8m8JqW0m6K9d5m3b0o2s6Vg=",
+        },
         "collectstatic",
         "--noinput",
         tmp_path=tmp_path,

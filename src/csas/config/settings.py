@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "csas.accounts",
     "csas.strategy",
     "csas.portal",
+    "csas.engagement",
 ]
 
 MIDDLEWARE = [
@@ -265,6 +266,46 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- cache (rate limits; shared by every server process through the data folder) -------------
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+    }
+}
+
+# --- engagement ---------------------------------------------------------------------------
+# Public writes allowed per client address per hour.
+SURVEY_STARTS_PER_HOUR = _env_int("CSAS_SURVEY_STARTS_PER_HOUR", 60)
+
+
+def _contact_key() -> str:
+    """Fernet key for follow-up contact details. Development keeps one in the data folder."""
+    key = os.environ.get("CSAS_CONTACT_KEY", "")
+    if key:
+        return key
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "CSAS_CONTACT_KEY must be set when CSAS_ENV=production "
+            "(make one with: csas manage generate_contact_key)"
+        )
+    key_file = DATA_DIR / "contact_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    from cryptography.fernet import Fernet
+
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key().decode()
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+CONTACT_KEY = _contact_key()
+# Days after which follow-up contact details are deleted by `csas manage purge_contacts`.
+CONTACT_RETENTION_DAYS = _env_int("CSAS_CONTACT_RETENTION_DAYS", 365)
+MAP_COMMENTS_PER_HOUR = _env_int("CSAS_MAP_COMMENTS_PER_HOUR", 10)
 
 # --- site ---------------------------------------------------------------------------------
 CSAS_SITE_NAME = os.environ.get("CSAS_SITE_NAME", "Community Safety Action Strategy")

@@ -7,7 +7,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 urlpatterns += i18n_patterns(
     path("", include("csas.portal.urls")),
+    path("", include("csas.engagement.urls")),
     path("accounts/", include("csas.accounts.urls")),
+    path("manage/engagement/", include("csas.engagement.staff_urls")),
     path("manage/", include("csas.strategy.urls")),
     prefix_default_language=False,
 )

@@ -86,7 +86,7 @@ def bundled_strategy_path(name: str = "tacoma") -> Path:
     return Path(str(resources.files("csas.data").joinpath(f"strategies/{name}.yaml")))
 
 
-def _location(path: Any) -> str:
+def field_location(path: Any) -> str:
     parts: list[str] = []
     for part in path:
         if isinstance(part, int):
@@ -96,7 +96,7 @@ def _location(path: Any) -> str:
     return "".join(parts) or "(top level)"
 
 
-def _parse(path: Path) -> Any:
+def parse_data_file(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -132,7 +132,7 @@ def _schema_problems(data: Any) -> list[Problem]:
             message = f"{error.instance!r} is not one of {error.validator_value}"
         elif error.validator == "type":
             message = f"expected {error.validator_value}, found {error.instance!r}"
-        problems.append(Problem(_location(error.absolute_path), message))
+        problems.append(Problem(field_location(error.absolute_path), message))
     return problems
 
 
@@ -347,7 +347,7 @@ def _read_geography(
 def read_strategy_file(path: Path) -> StrategyDocument:
     """Parse and check a strategy file; raise `StrategyFileError` listing every problem."""
     path = Path(path)
-    data = _parse(path)
+    data = parse_data_file(path)
     problems = _schema_problems(data)
     if problems:
         raise StrategyFileError(path, problems)

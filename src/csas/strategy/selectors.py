@@ -211,3 +211,14 @@ def geography_feature_collection(strategy: Strategy, kind: str) -> dict[str, Any
 
 def city_population(strategy: Strategy) -> Geography | None:
     return Geography.objects.filter(city_id=strategy.city_id, kind=GeographyKind.CITY).first()
+
+
+def geography_containing(strategy: Strategy, kind: str, lon: float, lat: float) -> Geography | None:
+    """The area of `kind` that contains the point, or None (outside every one)."""
+    from shapely.geometry import Point, shape
+
+    point = Point(lon, lat)
+    for geography in Geography.objects.filter(city_id=strategy.city_id, kind=kind):
+        if geography.geometry and shape(geography.geometry).covers(point):
+            return geography
+    return None

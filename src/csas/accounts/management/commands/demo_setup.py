@@ -25,6 +25,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("load_strategy", stdout=self.stdout)
+        from csas.engagement.models import Survey
+
+        if not Survey.objects.filter(slug="community-safety-survey").exists():
+            call_command("load_survey", open=True, stdout=self.stdout)
         lines = []
         with transaction.atomic():
             for username, role, department_slug, partner_slug in DEMO_ACCOUNTS:

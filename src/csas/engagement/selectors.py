@@ -1,0 +1,181 @@
+"""Reads for engagement. Raw responses and personal data load only through `*_for_user`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import Http404
+
+from csas.engagement.models import (
+    MapComment,
+    ModerationStatus,
+    Option,
+    Question,
+    Response,
+    ResponseStatus,
+    Section,
+    Survey,
+    SurveyStatus,
+)
+from csas.strategy.models import Strategy
+
+
+def survey_list_public(strategy: Strategy) -> QuerySet[Survey]:
+    return Survey.objects.filter(strategy=strategy, status=SurveyStatus.OPEN).order_by("title")
+
+
+def survey_get_public(strategy: Strategy, slug: str) -> Survey:
+    """An open or closed survey (closed ones say so); drafts are "not found" to the public."""
+    survey = (
+        Survey.objects.filter(strategy=strategy, slug=slug)
+        .exclude(status=SurveyStatus.DRAFT)
+        .first()
+    )
+    if survey is None:
+        raise Http404("No such survey.")
+    return survey
+
+
+def sections_with_questions(survey: Survey) -> list[Section]:
+    questions = Question.objects.order_by("order").prefetch_related(
+        Prefetch("options", queryset=Option.objects.order_by("order"))
+    )
+    return list(
+        survey.sections.order_by("order").prefetch_related(
+            Prefetch("questions", queryset=questions)
+        )
+    )
+
+
+def response_get_by_token(survey: Survey, token: str) -> Response:
+    """The response a resume link points to; "not found" for any bad or foreign token."""
+    try:
+        public_id = uuid.UUID(token)
+    except ValueError:
+        raise Http404("No such response.") from None
+    response = Response.objects.filter(survey=survey, public_id=public_id).first()
+    if response is None:
+        raise Http404("No such response.")
+    return response
+
+
+def answers_by_key(response: Response) -> dict[str, Any]:
+    return {
+        answer.question.key: answer.value for answer in response.answers.select_related("question")
+    }
+
+
+def map_comments_public(strategy: Strategy) -> QuerySet[MapComment]:
+    """Published comments only, with moderated text; never the raw text or the author key."""
+    return (
+        MapComment.objects.filter(strategy=strategy, status=ModerationStatus.PUBLISHED)
+        .only(
+            "id",
+            "category",
+            "redacted_text",
+            "lon",
+            "lat",
+            "address",
+            "submitted_at",
+            "neighbourhood__name",
+        )
+        .select_related("neighbourhood")
+    )
+
+
+def response_counts(survey: Survey) -> dict[str, Any]:
+    submitted = Response.objects.filter(survey=survey, status=ResponseStatus.SUBMITTED)
+    return {
+        "submitted": submitted.count(),
+        "in_progress": Response.objects.filter(
+            survey=survey, status=ResponseStatus.IN_PROGRESS
+        ).count(),
+        "by_language": list(submitted.values("language").annotate(n=Count("id")).order_by("-n")),
+        "by_channel": list(submitted.values("channel").annotate(n=Count("id")).order_by("-n")),
+        "by_neighbourhood": list(
+            submitted.values("neighbourhood__name")
+            .annotate(n=Count("id"))
+            .order_by("neighbourhood__name")
+        ),
+        "by_council_district": list(
+            submitted.values("council_district__name")
+            .annotate(n=Count("id"))
+            .order_by("council_district__name")
+        ),
+    }
+
+
+def survey_missing_translations(survey: Survey) -> dict[str, list[str]]:
+    """Per language of the survey, the translation keys still missing (to list before opening).
+
+    Options built from the strategy or the city's geography are translated with that content
+    and are not listed here.
+    """
+    from csas.engagement.survey_file import expected_translation_keys
+
+    if not survey.definition:
+        return {}
+    expected = expected_translation_keys(survey.definition)
+    given = survey.definition.get("translations", {})
+    return {
+        language: [key for key in expected if not given.get(language, {}).get(key)]
+        for language in survey.languages
+        if language != "en"
+    }
+
+
+SUPPRESSION_DEFAULT = 10
+
+
+def reach_against_population(survey: Survey) -> list[dict[str, Any]]:
+    """Submitted responses per neighbourhood against its population: a first view of who is
+    missing. Population comes from the block groups whose centre lies in each neighbourhood
+    (an approximation until areal interpolation lands; said on the page)."""
+    from shapely.geometry import shape
+
+    from csas.strategy.models import Geography, GeographyKind
+
+    city_id = survey.strategy.city_id
+    neighbourhoods = list(
+        Geography.objects.filter(
+            city_id=city_id, kind=GeographyKind.NEIGHBORHOOD_COUNCIL_DISTRICT
+        ).order_by("name")
+    )
+    shapes = [(n, shape(n.geometry)) for n in neighbourhoods if n.geometry]
+    population = {n.pk: 0 for n in neighbourhoods}
+    for block_group in Geography.objects.filter(city_id=city_id, kind=GeographyKind.BLOCK_GROUP):
+        if not block_group.geometry or not block_group.population:
+            continue
+        centre = shape(block_group.geometry).representative_point()
+        for neighbourhood, outline in shapes:
+            if outline.covers(centre):
+                population[neighbourhood.pk] += block_group.population
+                break
+    counts = dict(
+        Response.objects.filter(survey=survey, status=ResponseStatus.SUBMITTED)
+        .values_list("neighbourhood")
+        .annotate(n=Count("id"))
+        .values_list("neighbourhood", "n")
+    )
+    total_population = sum(population.values()) or 1
+    total_responses = sum(counts.get(n.pk, 0) for n in neighbourhoods) or 0
+    rows = []
+    for neighbourhood in neighbourhoods:
+        responses = counts.get(neighbourhood.pk, 0)
+        share_population = population[neighbourhood.pk] / total_population
+        share_responses = responses / total_responses if total_responses else 0.0
+        rows.append(
+            {
+                "name": neighbourhood.name,
+                "population": population[neighbourhood.pk],
+                "responses": responses,
+                "share_population": share_population,
+                "share_responses": share_responses,
+                "per_1000": 1000 * responses / population[neighbourhood.pk]
+                if population[neighbourhood.pk]
+                else None,
+            }
+        )
+    return rows
