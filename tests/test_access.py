@@ -55,6 +55,11 @@ MATRIX: dict[str, tuple[str, list[int]]] = {
         "/manage/engagement/surveys/{open_survey_pk}/responses.csv",
         [LOGIN, 403, 403, 200, 200],
     ),
+    "engagement_staff:imports": ("/manage/engagement/imports/", [LOGIN, 403, 403, 200, 200]),
+    "engagement_staff:import_detail": (
+        "/manage/engagement/imports/999999/",
+        [LOGIN, 403, 403, 404, 404],
+    ),
     # POST only; the POST permissions are tested in tests/engagement/test_staff.py
     "engagement_staff:moderation_decide": ("/manage/engagement/moderation/1/", [405] * 5),
     "engagement_staff:survey_status": ("/manage/engagement/surveys/1/status/", [405] * 5),

@@ -166,8 +166,8 @@ def test_read_table_decodes_windows1252_smart_quotes_and_semicolons() -> None:
     assert table.delimiter == ";"
     texts = [table.value(row, "Comentario") for row in table.rows]
     assert texts == [
-        "“Más luz” en la parada – por favor",  # noqa: RUF001 - Windows-1252 punctuation
-        "El niño dijo: ‘no es seguro’…",  # noqa: RUF001 - Windows-1252 punctuation
+        "“Más luz” en la parada – por favor",
+        "El niño dijo: ‘no es seguro’…",
     ]
 
 
@@ -950,7 +950,7 @@ def test_plan_wide_survey_import_splits_cells_on_the_separators_given() -> None:
 
 def test_plan_wide_survey_import_matches_labels_ignoring_case_accents_and_quote_style() -> None:
     question = QuestionSpec("know", "single_choice", options=("dont_know", "yes"))
-    labels = {"know": {"dont_know": "Don’t know", "yes": "Sí"}}  # noqa: RUF001 - a smart quote
+    labels = {"know": {"dont_know": "Don’t know", "yes": "Sí"}}
     table = _csv("know\nDON'T KNOW\nsi\ndont_know\n")
     plan = plan_wide_survey_import(table, {"know": "know"}, [question], option_labels=labels)
     assert [r.answers["know"] for r in plan.responses] == [
@@ -1142,7 +1142,7 @@ def test_read_polis_export_marks_moderated_out_comments_but_keeps_them() -> None
     assert len(export.comments) == 39
     assert sum(not c.moderated_out for c in export.comments) == int(export.summary["comments"])
     comment = next(c for c in export.comments if c.comment_id == 16)
-    typed = "Involve them more in training.   Involve them more in spaces were policy’s are made."  # noqa: RUF001 - the author's smart quote, kept
+    typed = "Involve them more in training.   Involve them more in spaces were policy’s are made."
     assert comment.body == typed
     assert comment.created_at == datetime.fromtimestamp(1658933932974 / 1000, tz=UTC)
 

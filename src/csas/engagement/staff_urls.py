@@ -11,4 +11,6 @@ urlpatterns = [
     path("feedback/new/", staff_views.feedback_new, name="feedback_new"),
     path("surveys/<int:pk>/status/", staff_views.survey_status, name="survey_status"),
     path("surveys/<int:pk>/responses.csv", staff_views.survey_export, name="survey_export"),
+    path("imports/", staff_views.import_list, name="imports"),
+    path("imports/<int:pk>/", staff_views.import_detail, name="import_detail"),
 ]

@@ -18,10 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from csas.engagement import selectors, services
+from csas.engagement import importing, selectors, services
 from csas.engagement.models import (
     Activity,
     FeedbackItem,
+    ImportBatch,
+    ImportKind,
     MapComment,
     ModerationStatus,
     Survey,
@@ -184,3 +186,117 @@ def survey_export(request: HttpRequest, pk: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{survey.slug}-responses.csv"'
     return response
+
+
+# --- imports ---------------------------------------------------------------------------------
+
+
+class ImportUploadForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("What is in the file?"), choices=ImportKind.choices)
+    file = forms.FileField(label=gettext_lazy("File (CSV, XLSX, or a ZIP of a Polis export)"))
+    survey = forms.ModelChoiceField(
+        label=gettext_lazy("Survey (for survey exports)"),
+        required=False,
+        queryset=Survey.objects.none(),
+    )
+    activity = forms.ModelChoiceField(
+        label=gettext_lazy("Activity it came from"),
+        required=False,
+        queryset=Activity.objects.none(),
+    )
+
+    def __init__(self, *args: Any, strategy: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        survey = self.fields["survey"]
+        activity = self.fields["activity"]
+        assert isinstance(survey, forms.ModelChoiceField)  # noqa: S101 (narrowing)
+        assert isinstance(activity, forms.ModelChoiceField)  # noqa: S101
+        survey.queryset = Survey.objects.filter(strategy=strategy)
+        activity.queryset = Activity.objects.filter(strategy=strategy)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def import_list(request: HttpRequest) -> HttpResponse:
+    from csas.engagement.import_services import ImportRefused, import_check, import_upload
+
+    _require_office(request)
+    strategy = _strategy()
+    form = ImportUploadForm(request.POST or None, request.FILES or None, strategy=strategy)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        from django.conf import settings
+
+        if upload.size > settings.IMPORT_MAX_MB * 1024 * 1024:
+            error = _(
+                "%(name)s is %(size).1f MB; the limit is %(limit)s MB. Split it and "
+                "import the parts."
+            ) % {"name": upload.name, "size": upload.size / 1e6, "limit": settings.IMPORT_MAX_MB}
+        else:
+            try:
+                batch = import_upload(
+                    strategy=strategy,
+                    kind=form.cleaned_data["kind"],
+                    filename=upload.name,
+                    data=upload.read(),
+                    user=request.user,
+                    survey=form.cleaned_data["survey"],
+                    activity=form.cleaned_data["activity"],
+                )
+                import_check(batch=batch)
+            except ImportRefused as exc:
+                error = exc.message
+            except (importing.ImportFileError, importing.MappingError) as exc:
+                error = str(exc)
+            else:
+                return redirect("engagement_staff:import_detail", pk=batch.pk)
+    batches = ImportBatch.objects.filter(strategy=strategy).order_by("-created_at")[:50]
+    return render(
+        request,
+        "engagement/staff_imports.html",
+        {"form": form, "batches": batches, "error": error},
+        status=400 if error else 200,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from csas.engagement.import_services import (
+        ImportRefused,
+        import_check,
+        import_commit,
+        import_preview,
+    )
+
+    _require_office(request)
+    batch = ImportBatch.objects.filter(pk=pk, strategy=_strategy()).first()
+    if batch is None:
+        raise Http404("No such import.")
+    error = None
+    preview = None
+    try:
+        if request.method == "POST" and batch.status == "previewed":
+            if "commit" in request.POST:
+                import_commit(batch=batch, user=request.user)
+                messages.success(request, _("Imported."))
+                return redirect("engagement_staff:import_detail", pk=batch.pk)
+            mapping = {
+                key[len("map__") :]: value
+                for key, value in request.POST.items()
+                if key.startswith("map__")
+            }
+            preview = import_check(batch=batch, mapping=mapping)
+        elif batch.status == "previewed":
+            stored = {k: v for k, v in batch.mapping.items() if k != "survey"}
+            preview = import_preview(batch=batch, mapping=stored or None)
+    except ImportRefused as exc:
+        error = exc.message
+    except (importing.ImportFileError, importing.MappingError) as exc:
+        error = str(exc)
+    return render(
+        request,
+        "engagement/staff_import_detail.html",
+        {"batch": batch, "preview": preview, "error": error},
+    )

@@ -1,5 +1,4 @@
 # Comments in seven languages: the Cyrillic, Vietnamese and full-width characters are deliberate.
-# ruff: noqa: RUF001
 from __future__ import annotations
 
 import codecs
