@@ -65,6 +65,7 @@ MATRIX: dict[str, tuple[str, list[int]]] = {
     "engagement_staff:survey_status": ("/manage/engagement/surveys/1/status/", [405] * 5),
     "engagement:map": ("/map/", [200, 200, 200, 200, 200]),
     "engagement:map_geojson": ("/map/comments.geojson", [200, 200, 200, 200, 200]),
+    "engagement:draft_review": ("/review/{draft_key}/", [404] * 5),  # not open for comment
     "engagement:survey_list": ("/surveys/", [200, 200, 200, 200, 200]),
     "engagement:survey_start": ("/surveys/{survey}/", [200, 200, 200, 200, 200]),
     # The resume link is the respondent's private key to their own unfinished response.
@@ -134,6 +135,7 @@ def url_arguments(
         "published": published_version.pk,
         "survey": open_survey.slug,
         "open_survey_pk": open_survey.pk,
+        "draft_key": draft_version.key,
         "draft_survey": draft_survey.slug,
         "token": token,
         "fake_token": "00000000-0000-0000-0000-000000000000",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from csas.engagement.models import (
@@ -179,3 +179,115 @@ def reach_against_population(survey: Survey) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def activity_list_upcoming(strategy: Strategy) -> QuerySet[Any]:
+    """Public activities that have not ended: the public calendar. Staff notes never leave."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from csas.engagement.models import Activity
+
+    now = timezone.now()
+    return (
+        Activity.objects.filter(strategy=strategy, is_public=True)
+        .filter(Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now))
+        .select_related("geography", "partner")
+        .only(
+            "id",
+            "kind",
+            "title",
+            "description",
+            "starts_at",
+            "ends_at",
+            "place",
+            "languages",
+            "geography__name",
+            "partner__organisation",
+        )
+        .order_by("starts_at")
+    )
+
+
+def activities_by_quarter(strategy: Strategy) -> list[dict[str, Any]]:
+    """Staff view of the engagement plan: activities per quarter with reach and attendance."""
+    from django.utils import timezone
+
+    from csas.engagement.models import Activity
+    from csas.strategy.selectors import Quarter
+
+    rows: dict[Any, dict[str, Any]] = {}
+    for activity in Activity.objects.filter(strategy=strategy, starts_at__isnull=False):
+        if activity.starts_at is None:
+            continue
+        quarter = Quarter.of(timezone.localdate(activity.starts_at))
+        row = rows.setdefault(
+            quarter,
+            {
+                "quarter": quarter.label,
+                "activities": 0,
+                "reach": 0,
+                "attendance": 0,
+                "kinds": set(),
+            },
+        )
+        row["activities"] += 1
+        row["reach"] += activity.reach_count or 0
+        row["attendance"] += activity.attendance_count or 0
+        row["kinds"].add(activity.get_kind_display())
+    return [
+        rows[q] | {"kinds": sorted(rows[q]["kinds"])}
+        for q in sorted(rows, key=lambda q: (q.year, q.number))
+    ]
+
+
+def version_get_for_review(strategy: Strategy, key: str) -> Any:
+    """A version staff opened for comment; any other version is "not found"."""
+    from csas.strategy.models import StrategyVersion
+
+    version = StrategyVersion.objects.filter(
+        strategy=strategy, key=key, open_for_comment=True
+    ).first()
+    if version is None:
+        raise Http404("No such draft.")
+    return version
+
+
+def review_sections(version: Any) -> list[dict[str, Any]]:
+    """The parts of a version residents comment on: vision, each goal, each action."""
+    sections: list[dict[str, Any]] = [
+        {"key": "vision", "object": version, "field": "vision", "kind": "vision"}
+    ]
+    for goal in version.goals.prefetch_related("actions").order_by("number"):
+        sections.append(
+            {"key": f"goal:{goal.number}", "object": goal, "field": "title", "kind": "goal"}
+        )
+        for action in goal.actions.all():
+            sections.append(
+                {
+                    "key": f"action:{action.slug}",
+                    "object": action,
+                    "field": "title",
+                    "kind": "action",
+                }
+            )
+    return sections
+
+
+def draft_comment_counts(strategy: Strategy) -> list[dict[str, Any]]:
+    """Per version open for review: comments per section, residents and committee apart."""
+    from csas.engagement.models import DraftComment
+    from csas.strategy.models import StrategyVersion
+
+    result = []
+    for version in StrategyVersion.objects.filter(strategy=strategy, open_for_comment=True):
+        rows = (
+            DraftComment.objects.filter(version=version)
+            .values("section")
+            .annotate(
+                total=Count("id"), committee=Count("id", filter=Q(from_advisory_committee=True))
+            )
+            .order_by("section")
+        )
+        result.append({"version": version, "sections": list(rows)})
+    return result

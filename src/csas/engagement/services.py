@@ -628,3 +628,38 @@ def feedback_item_create(
     item.full_clean()
     item.save()
     return item
+
+
+@transaction.atomic
+def draft_comment_submit(
+    *, version: StrategyVersion, section: str, text: str, language: str, author: Any = None
+) -> Any:
+    """A comment on one section of a version open for review; queued for moderation."""
+    from csas.accounts.models import Role
+    from csas.engagement.models import DraftComment
+
+    if not version.open_for_comment:
+        raise SurveyClosed
+    redacted, reasons = _moderate(text)
+    user = author if author is not None and author.is_authenticated else None
+    comment = DraftComment(
+        version=version,
+        section=section,
+        text=text,
+        redacted_text=redacted,
+        language=language,
+        author=user,
+        from_advisory_committee=bool(user is not None and user.role == Role.PARTNER),
+    )
+    comment.full_clean()
+    comment.save()
+    FeedbackItem.objects.create(
+        strategy=version.strategy,
+        source=FeedbackSource.DRAFT_COMMENT,
+        text=text,
+        redacted_text=redacted,
+        review_reasons=reasons,
+        language=language,
+        external_id=f"draft:{version.key}:{section}",
+    )
+    return comment

@@ -65,7 +65,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "engagement/staff_dashboard.html",
-        {"surveys": surveys, "pending": pending, "strategy": strategy},
+        {
+            "surveys": surveys,
+            "pending": pending,
+            "strategy": strategy,
+            "quarters": selectors.activities_by_quarter(strategy),
+            "drafts": selectors.draft_comment_counts(strategy),
+        },
     )
 
 

@@ -6,6 +6,7 @@ app_name = "engagement"
 
 urlpatterns = [
     path("map/", views.map_comments, name="map"),
+    path("review/<slug:key>/", views.draft_review, name="draft_review"),
     path("map/comments.geojson", views.map_comments_geojson, name="map_geojson"),
     path("surveys/", views.survey_list, name="survey_list"),
     path("surveys/<slug:slug>/", views.survey_start, name="survey_start"),

@@ -41,10 +41,16 @@ def _survey(slug: str) -> Survey:
 def survey_list(request: HttpRequest) -> HttpResponse:
     version = strategy_selectors.version_get_published()
     surveys = list(selectors.survey_list_public(version.strategy))
+    activities = list(selectors.activity_list_upcoming(version.strategy))
     return render(
         request,
         "engagement/survey_list.html",
-        {"surveys": surveys, "version": version, "strategy": version.strategy},
+        {
+            "surveys": surveys,
+            "version": version,
+            "strategy": version.strategy,
+            "activities": activities,
+        },
     )
 
 
@@ -401,3 +407,50 @@ def map_comments_geojson(request: HttpRequest) -> JsonResponse:
         if c.lon is not None and c.lat is not None
     ]
     return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+# --- comments on a draft ------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def draft_review(request: HttpRequest, key: str) -> HttpResponse:
+    """A draft version open for review, with a comment form for every section."""
+    strategy = strategy_selectors.strategy_get_default()
+    if strategy is None:
+        raise Http404("No strategy loaded.")
+    version = selectors.version_get_for_review(strategy, key)
+    sections = selectors.review_sections(version)
+    error_section = None
+    if request.method == "POST":
+        if request.POST.get(HONEYPOT_FIELD):
+            return redirect(reverse("engagement:draft_review", args=[key]) + "?sent=1")
+        if not allow(request, "draft-comment", settings.MAP_COMMENTS_PER_HOUR):
+            return render(request, "engagement/throttled.html", {"strategy": strategy}, status=429)
+        section = request.POST.get("section", "")
+        text = request.POST.get("text", "").strip()
+        if section not in {s["key"] for s in sections}:
+            raise Http404("No such section.")
+        if not text or len(text) > 3000:
+            error_section = section
+        else:
+            services.draft_comment_submit(
+                version=version,
+                section=section,
+                text=text,
+                language=_language(),
+                author=request.user,
+            )
+            return redirect(reverse("engagement:draft_review", args=[key]) + "?sent=1")
+    return render(
+        request,
+        "engagement/draft_review.html",
+        {
+            "version": version,
+            "strategy": strategy,
+            "sections": sections,
+            "sent": request.GET.get("sent") == "1",
+            "error_section": error_section,
+            "preview": False,
+        },
+        status=400 if error_section else 200,
+    )

@@ -70,6 +70,13 @@ class StrategyVersion(models.Model):
     is_published = models.BooleanField(
         default=False, help_text=_("The one version the public sees.")
     )
+    open_for_comment = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Published as a draft for review: residents and advisory committee members "
+            "can read this version and comment section by section."
+        ),
+    )
     vision = models.TextField(blank=True)
     safety_definition = models.TextField(
         blank=True, help_text=_("The community's definition of safety.")

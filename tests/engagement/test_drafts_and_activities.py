@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.test import Client
+from django.utils import timezone
+
+from csas.engagement.models import Activity, DraftComment, FeedbackItem
+from csas.strategy.models import Strategy, StrategyVersion
+
+
+def test_a_draft_is_not_found_until_staff_open_it_for_comment(
+    draft_version: StrategyVersion,
+) -> None:
+    assert Client().get(f"/review/{draft_version.key}/").status_code == 404
+    draft_version.open_for_comment = True
+    draft_version.save()
+    page = Client().get(f"/review/{draft_version.key}/").content.decode()
+    assert "Co-create Healthy PLACES and Neighborhoods" in page
+    assert "This is a draft for review, not the adopted strategy." in page
+
+
+def test_residents_and_committee_members_comment_section_by_section(
+    draft_version: StrategyVersion, user_for: Any
+) -> None:
+    draft_version.open_for_comment = True
+    draft_version.save()
+    url = f"/review/{draft_version.key}/"
+    assert Client().post(url, {"section": "goal:1", "text": "Add lighting"}).status_code == 302
+    committee = Client()
+    committee.force_login(user_for("partner"))
+    committee.post(url, {"section": "action:3-6", "text": "Fund alternatives"})
+    comments = DraftComment.objects.order_by("pk")
+    assert [(c.section, c.from_advisory_committee) for c in comments] == [
+        ("goal:1", False),
+        ("action:3-6", True),
+    ]
+    assert FeedbackItem.objects.filter(source="draft_comment").count() == 2
+    staff = Client()
+    staff.force_login(user_for("strategy_staff"))
+    dashboard = staff.get("/manage/engagement/").content.decode()
+    assert "action:3-6" in dashboard
+    assert "goal:1" in dashboard
+
+
+def test_comments_on_unknown_sections_or_empty_comments_are_refused(
+    draft_version: StrategyVersion,
+) -> None:
+    draft_version.open_for_comment = True
+    draft_version.save()
+    url = f"/review/{draft_version.key}/"
+    assert Client().post(url, {"section": "goal:99", "text": "x"}).status_code == 404
+    assert Client().post(url, {"section": "goal:1", "text": "  "}).status_code == 400
+    assert Client().post(url, {"section": "vision", "text": "x" * 3001}).status_code == 400
+    assert not DraftComment.objects.exists()
+
+
+def test_public_calendar_lists_upcoming_public_activities_only(db: Any) -> None:
+    strategy = Strategy.objects.get()
+    soon = timezone.now() + dt.timedelta(days=7)
+    Activity.objects.create(
+        strategy=strategy,
+        kind="workshop",
+        title="Eastside visioning",
+        starts_at=soon,
+        is_public=True,
+        staff_notes="secret staff note",
+    )
+    Activity.objects.create(
+        strategy=strategy,
+        kind="interview_lived",
+        title="Private interview",
+        starts_at=soon,
+        is_public=False,
+    )
+    Activity.objects.create(
+        strategy=strategy,
+        kind="workshop",
+        title="Past workshop",
+        starts_at=soon - dt.timedelta(days=30),
+        ends_at=soon - dt.timedelta(days=29),
+        is_public=True,
+    )
+    page = Client().get("/surveys/").content.decode()
+    assert "Eastside visioning" in page
+    assert "Private interview" not in page
+    assert "Past workshop" not in page
+    assert "secret staff note" not in page
