@@ -65,3 +65,37 @@ def test_only_admins_may_export_unredacted_text(small_survey: Survey, user_for: 
     admin = Client()
     admin.force_login(user_for("admin"))
     assert admin.get(url + "?personal=1").status_code == 200
+
+
+def test_xlsx_export_keeps_a_formula_like_comment_as_text(
+    small_survey: Survey, user_for: Any
+) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from csas.engagement.exports import responses_xlsx
+    from csas.engagement.models import Answer, FeedbackItem
+
+    _complete(Client(), small_survey)
+    answer = Answer.objects.get(question__key="comments")
+    answer.value = {"text": '=HYPERLINK("http://evil","click")'}
+    answer.save()
+    FeedbackItem.objects.filter(answer=answer).update(redacted_text=answer.value["text"])
+    sheet = load_workbook(BytesIO(responses_xlsx(small_survey))).active
+    header = [cell.value for cell in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("comments") + 1)
+    assert cell.data_type == "s"
+    assert cell.value == '\'=HYPERLINK("http://evil","click")'
+    staff = Client()
+    staff.force_login(user_for("strategy_staff"))
+    response = staff.get(f"/manage/engagement/surveys/{small_survey.pk}/responses.csv?format=xlsx")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_the_dashboard_shows_responses_per_week(small_survey: Survey, user_for: Any) -> None:
+    _complete(Client(), small_survey)
+    staff = Client()
+    staff.force_login(user_for("strategy_staff"))
+    body = staff.get("/manage/engagement/").content.decode()
+    assert "Responses submitted per week" in body

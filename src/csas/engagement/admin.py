@@ -122,3 +122,21 @@ class InvitationAdmin(StrategyOfficeAdmin):
     list_display = ["code", "survey", "batch", "used_at"]
     list_filter = ["survey", "batch"]
     readonly_fields = ["code", "used_at"]
+
+
+@admin.register(models.ContactDetail)
+class ContactDetailAdmin(StrategyOfficeAdmin):
+    """Contact details can be listed and deleted here, never read: the list shows no details.
+
+    Reading them goes through csas.engagement.contacts.contact_read_for_user.
+    """
+
+    list_display = ["pk", "created_at", "purge_after", "response", "map_comment"]
+    fields = ["created_at", "purge_after"]
+    readonly_fields = ["created_at", "purge_after"]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncWeek
 from django.http import Http404
 
 from csas.engagement.models import (
@@ -92,6 +93,13 @@ def response_counts(survey: Survey) -> dict[str, Any]:
         "in_progress": Response.objects.filter(
             survey=survey, status=ResponseStatus.IN_PROGRESS
         ).count(),
+        "by_week": [
+            {"week": row["week"], "n": row["n"]}
+            for row in submitted.annotate(week=TruncWeek("submitted_at"))
+            .values("week")
+            .annotate(n=Count("id"))
+            .order_by("week")
+        ],
         "by_language": list(submitted.values("language").annotate(n=Count("id")).order_by("-n")),
         "by_channel": list(submitted.values("channel").annotate(n=Count("id")).order_by("-n")),
         "by_neighbourhood": list(

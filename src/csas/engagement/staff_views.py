@@ -187,6 +187,15 @@ def survey_export(request: HttpRequest, pk: int) -> HttpResponse:
     raw = request.GET.get("personal") == "1"
     if raw and not is_admin(request.user):
         raise PermissionDenied
+    if request.GET.get("format") == "xlsx":
+        from csas.engagement.exports import responses_xlsx
+
+        response = HttpResponse(
+            responses_xlsx(survey, include_personal_data=raw),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{survey.slug}-responses.xlsx"'
+        return response
     response = HttpResponse(
         responses_csv(survey, include_personal_data=raw), content_type="text/csv; charset=utf-8"
     )

@@ -43,14 +43,47 @@
   updateConditions();
 
   if (typeof L === "undefined") { return; }
+
+  /* Neighbourhood picker: tapping a district on the map ticks its answer in the list (the
+     list stays the accessible way to answer; the map is hidden from assistive technology). */
+  function optionValue(name) {
+    return name.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "");
+  }
+  form.querySelectorAll(".pick-map").forEach(function (element) {
+    element.hidden = false;
+    var key = element.getAttribute("data-question");
+    var map = L.map(element, { zoomControl: false, keyboard: false, attributionControl: false,
+      scrollWheelZoom: false });
+    fetch(element.getAttribute("data-geojson"))
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        var layer = L.geoJSON(data, {
+          style: { color: "#1d4f91", weight: 1, fillOpacity: 0.1 },
+          onEachFeature: function (feature, shape) {
+            shape.bindTooltip(feature.properties.name, { sticky: true });
+            shape.on("click", function () {
+              var input = form.querySelector('input[name="' + key + '"][value="' +
+                optionValue(feature.properties.code) + '"]');
+              if (input) {
+                input.checked = true;
+                input.dispatchEvent(new Event("change", { bubbles: true }));
+              }
+              layer.setStyle({ fillOpacity: 0.1 });
+              shape.setStyle({ fillOpacity: 0.45 });
+            });
+          }
+        }).addTo(map);
+        map.fitBounds(layer.getBounds());
+      })
+      .catch(function () { element.hidden = true; });
+  });
+
   form.querySelectorAll(".pin-map").forEach(function (element) {
     var input = document.getElementById(element.getAttribute("data-input"));
     element.hidden = false;
     var map = L.map(element).setView([47.245, -122.46], 12);
     var marker = null;
-    fetch(element.closest("form").ownerDocument.documentElement.lang === "en"
-      ? "/neighborhoods/neighborhood-council-districts.geojson"
-      : "/" + document.documentElement.lang + "/neighborhoods/neighborhood-council-districts.geojson")
+    fetch(element.getAttribute("data-geojson"))
       .then(function (r) { return r.json(); })
       .then(function (data) {
         var layer = L.geoJSON(data, { style: { color: "#1d4f91", weight: 1, fillOpacity: 0.05 } });
