@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "csas.strategy",
     "csas.portal",
     "csas.engagement",
+    "csas.progress",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,71 @@
+"""Reads for implementation tracking; the public sees published updates only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+
+from csas.progress.models import ActionUpdate, UpdateState
+from csas.strategy.models import Action, StrategyVersion
+
+STALE_AFTER_DAYS = 90
+
+
+def update_latest_published(action: Action) -> ActionUpdate | None:
+    return (
+        ActionUpdate.objects.filter(action=action, state=UpdateState.PUBLISHED)
+        .select_related("period")
+        .order_by("-period__starts_on")
+        .first()
+    )
+
+
+def updates_for_owner(user: Any) -> QuerySet[ActionUpdate]:
+    """The "My updates" queue: this person's drafts and updates waiting for them."""
+    from django.db.models import Q
+
+    from csas.accounts.models import Role
+
+    mine = Q(author=user) | Q(action__owners__user=user)
+    if getattr(user, "role", "") == Role.DEPARTMENT_EDITOR and user.department_id:
+        mine |= Q(
+            action__lead_department_id=user.department_id, state=UpdateState.DEPARTMENT_REVIEW
+        )
+    return (
+        ActionUpdate.objects.filter(mine)
+        .exclude(state=UpdateState.PUBLISHED)
+        .select_related("action", "period")
+        .distinct()
+        .order_by("period__starts_on")
+    )
+
+
+@dataclass(frozen=True)
+class StaleAction:
+    action: Action
+    last_published: dt.datetime | None
+    days_since: int | None
+
+
+def actions_stale(
+    version: StrategyVersion, *, today: dt.date | None = None, after_days: int = STALE_AFTER_DAYS
+) -> list[StaleAction]:
+    """Actions with no published update in the last `after_days` days (or never)."""
+    today = today or timezone.localdate()
+    latest = dict(
+        ActionUpdate.objects.filter(action__version=version, state=UpdateState.PUBLISHED)
+        .values("action")
+        .annotate(last=Max("published_at"))
+        .values_list("action", "last")
+    )
+    stale = []
+    for action in version.actions.select_related("goal").order_by("goal__number", "order"):
+        last = latest.get(action.pk)
+        days = (today - timezone.localdate(last)).days if last else None
+        if days is None or days > after_days:
+            stale.append(StaleAction(action, last, days))
+    return stale
