@@ -117,6 +117,56 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_insight_code(args: argparse.Namespace) -> int:
+    """Code a CSV of comments to the strategy's goals (no database needed)."""
+    from rich.console import Console
+
+    from csas.analysis.insight.coding import code_csv
+
+    console = Console(stderr=True)
+    with console.status(f"Coding {args.input} ..."):
+        try:
+            summary = code_csv(args.input, args.text_column, args.output)
+        except (ValueError, FileNotFoundError) as exc:
+            console.print(f"[red]csas insight code:[/red] {exc}")
+            return 1
+    counts = ", ".join(f"{goal} {n}" for goal, n in summary.counts.items())
+    console.print(f"Coded {summary.rows} rows ({summary.empty} empty) into {args.output}: {counts}")
+    return 0
+
+
+def cmd_safety_ingest(args: argparse.Namespace) -> int:
+    """Normalise a calls-for-service / incident / 311 export, accounting for every row."""
+    from rich.console import Console
+
+    from csas.analysis.safety.ingest import ingest
+    from csas.analysis.safety.profiles import ProfileError
+
+    console = Console(stderr=True)
+    with console.status("Reading ...") as status:
+        try:
+            report = ingest(
+                args.input,
+                profile=args.profile,
+                output=args.output,
+                memory_limit=args.memory_limit,
+                progress=lambda step: status.update(f"{step} ..."),
+            )
+        except (ProfileError, ValueError, FileNotFoundError) as exc:
+            console.print(f"[red]csas safety ingest:[/red] {exc}")
+            return 1
+    console.print(
+        f"{report.input_rows} rows read: {report.kept_rows} kept, {report.rejected_rows} "
+        f"rejected, {report.duplicate_rows} duplicates -> {report.output_path}"
+    )
+    for reason, count in sorted(report.rejected_by_reason.items()):
+        console.print(f"  rejected, {reason}: {count}")
+    if args.report:
+        with open(args.report, "w", encoding="utf-8") as handle:
+            handle.write(report.to_json())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="csas", description=__doc__)
     parser.add_argument("--data-dir", help="Data folder (default: $CSAS_DATA_DIR or ./var).")
@@ -145,6 +195,28 @@ def build_parser() -> argparse.ArgumentParser:
     check = verbs.add_parser("check", help="Check configuration and migrations.")
     check.add_argument("--deploy", action="store_true", help="Also run production checks.")
     check.set_defaults(func=cmd_check)
+
+    insight = verbs.add_parser("insight", help="Analyse comments and answers.")
+    insight_verbs = insight.add_subparsers(dest="insight_verb", required=True)
+    code = insight_verbs.add_parser("code", help="Code a CSV of comments to the goals.")
+    code.add_argument("--input", required=True, help="CSV file with one comment per row.")
+    code.add_argument("--text-column", required=True, help="Column holding the comment.")
+    code.add_argument("--output", required=True, help="CSV to write (input + goals, confidence).")
+    code.set_defaults(func=cmd_insight_code)
+
+    safety = verbs.add_parser("safety", help="Safety data lab.")
+    safety_verbs = safety.add_subparsers(dest="safety_verb", required=True)
+    ingest = safety_verbs.add_parser("ingest", help="Normalise a CAD/incident/311 export.")
+    ingest.add_argument("input", help="CSV, Parquet or GeoJSON file.")
+    ingest.add_argument(
+        "--profile",
+        required=True,
+        help="Shipped profile name or a profile file (docs/safety-profiles.md).",
+    )
+    ingest.add_argument("--output", required=True, help="Parquet file to write.")
+    ingest.add_argument("--report", help="Also write the validation report as JSON here.")
+    ingest.add_argument("--memory-limit", default="2GB")
+    ingest.set_defaults(func=cmd_safety_ingest)
 
     manage = verbs.add_parser("manage", help="Run any Django management command.")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

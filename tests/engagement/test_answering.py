@@ -231,3 +231,28 @@ def test_draft_surveys_are_not_found_and_closed_ones_say_so(small_survey: Survey
 def test_a_made_up_resume_token_is_not_found(small_survey: Survey) -> None:
     for token in ["nonsense", "00000000-0000-0000-0000-000000000000"]:
         assert Client().get(f"/surveys/{small_survey.slug}/r/{token}/1/").status_code == 404
+
+
+def test_a_place_described_in_words_with_a_comma_is_a_place_not_a_position() -> None:
+    from csas.engagement.answers import QuestionSpec, clean_answer
+
+    spec = QuestionSpec(key="place", kind="map_pin")
+    assert clean_answer(spec, ["Wright Park, near the conservatory"]) == {
+        "place": "Wright Park, near the conservatory"
+    }
+    assert clean_answer(spec, ["-122.44, 47.25"]) == {"point": [-122.44, 47.25]}
+
+
+def test_an_untouched_ranking_is_not_stored_as_an_answer() -> None:
+    from csas.engagement.answers import QuestionSpec, clean_answer
+
+    spec = QuestionSpec(key="rank", kind="ranking", options=("a", "b"))
+    assert clean_answer(spec, ["a=", "b="]) is None
+
+
+def test_outside_the_city_and_prefer_not_to_say_are_translated(small_survey: Survey) -> None:
+    options = small_survey.questions.get(key="home").options
+    assert (
+        options.get(value="outside_city").translations["es"]["label"] != "I live outside the city"
+    )
+    assert options.get(value="prefer_not_to_say").translations["es"]["label"]

@@ -8,6 +8,7 @@ into the active language (gettext), because residents read them beside the quest
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 DEFAULT_MAX_LENGTH = 2000
+# "longitude,latitude" as the map writes it; anything else is a place described in words.
+COORDINATES = re.compile(r"\s*[-+]?\d+(?:\.\d+)?\s*,\s*[-+]?\d+(?:\.\d+)?\s*")
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,8 @@ def clean_answer(spec: QuestionSpec, raw: Sequence[str]) -> dict[str, Any] | Non
             raise AnswerError(spec.key, _("Choose at most %(n)s.") % {"n": spec.choose})
         return {"choices": chosen}
     if kind == "ranking":
-        return {"ranking": _ranking(spec, values)}
+        ranking = _ranking(spec, values)
+        return {"ranking": ranking} if ranking else None
     if kind == "rating":
         if len(values) > 1:
             raise AnswerError(spec.key, _("Give one number."))
@@ -142,7 +146,7 @@ def _ranking(spec: QuestionSpec, values: list[str]) -> list[str]:
 
 def _point(spec: QuestionSpec, values: list[str]) -> dict[str, Any]:
     """A map pin "lon,lat" from the map, or a place described in words without it."""
-    if len(values) == 1 and "," in values[0]:
+    if len(values) == 1 and COORDINATES.fullmatch(values[0]):
         lon_text, _sep, lat_text = values[0].partition(",")
         try:
             lon, lat = float(lon_text), float(lat_text)

@@ -11,8 +11,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
+from django.utils.translation import gettext_noop
 
 from csas.engagement.answers import AnswerError, QuestionSpec, clean_answer, is_shown
 from csas.engagement.models import (
@@ -125,6 +126,23 @@ def _strategy_options(strategy: Strategy, source: str) -> list[dict[str, Any]]:
     ]
 
 
+OUTSIDE_LABEL = gettext_noop("I live outside the city")
+PREFER_NOT_LABEL = gettext_noop("Prefer not to say")
+
+
+def _ui_translations(text: str) -> dict[str, dict[str, str]]:
+    """The UI catalogue's translations of `text`, stored with the option like content."""
+    result = {}
+    for code, _name in settings.LANGUAGES:
+        if code == "en":
+            continue
+        with translation.override(code):
+            translated = translation.gettext(text)
+        if translated != text:
+            result[code] = {"label": translated}
+    return result
+
+
 def _geography_options(strategy: Strategy, kind: str) -> list[dict[str, Any]]:
     geo_kind = (
         GeographyKind.NEIGHBORHOOD_COUNCIL_DISTRICT
@@ -141,13 +159,20 @@ def _geography_options(strategy: Strategy, kind: str) -> list[dict[str, Any]]:
             "name"
         )
     ]
-    options.append({"value": OUTSIDE_CITY, "label": "I live outside the city"})
+    options.append(
+        {
+            "value": OUTSIDE_CITY,
+            "label": OUTSIDE_LABEL,
+            "translations": _ui_translations(OUTSIDE_LABEL),
+        }
+    )
     options.append(
         {
             "value": PREFER_NOT,
-            "label": "Prefer not to say",
+            "label": PREFER_NOT_LABEL,
             "prefer_not_to_say": True,
             "exclusive": True,
+            "translations": _ui_translations(PREFER_NOT_LABEL),
         }
     )
     return options

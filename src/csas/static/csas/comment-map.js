@@ -4,7 +4,8 @@
   "use strict";
   var element = document.getElementById("comment-map");
   if (!element || typeof L === "undefined") { return; }
-  var map = L.map(element, { scrollWheelZoom: false }).setView([47.245, -122.46], 12);
+  // maxZoom is needed by the marker clusters even when no tile layer sets one.
+  var map = L.map(element, { scrollWheelZoom: false, maxZoom: 18 }).setView([47.245, -122.46], 12);
   var tiles = element.getAttribute("data-tiles");
   if (tiles) { L.tileLayer(tiles, { maxZoom: 18 }).addTo(map); }
   fetch(element.getAttribute("data-districts"))
