@@ -66,6 +66,11 @@ MATRIX: dict[str, tuple[str, list[int]]] = {
     "engagement:map": ("/map/", [200, 200, 200, 200, 200]),
     "engagement:map_geojson": ("/map/comments.geojson", [200, 200, 200, 200, 200]),
     "engagement:draft_review": ("/review/{draft_key}/", [404] * 5),  # not open for comment
+    "insight:results": ("/surveys/{survey}/results/", [404] * 5),  # results not published
+    "insight:results_staff": (
+        "/manage/insight/surveys/{open_survey_pk}/results/",
+        [LOGIN, 403, 403, 200, 200],
+    ),
     "engagement:survey_list": ("/surveys/", [200, 200, 200, 200, 200]),
     "engagement:survey_start": ("/surveys/{survey}/", [200, 200, 200, 200, 200]),
     # The resume link is the respondent's private key to their own unfinished response.

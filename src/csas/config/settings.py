@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "csas.portal",
     "csas.engagement",
     "csas.progress",
+    "csas.insight",
 ]
 
 MIDDLEWARE = [
@@ -307,6 +308,8 @@ CONTACT_KEY = _contact_key()
 # Days after which follow-up contact details are deleted by `csas manage purge_contacts`.
 CONTACT_RETENTION_DAYS = _env_int("CSAS_CONTACT_RETENTION_DAYS", 365)
 MAP_COMMENTS_PER_HOUR = _env_int("CSAS_MAP_COMMENTS_PER_HOUR", 10)
+# Public aggregates hide any cell of fewer people or events than this.
+SUPPRESSION_THRESHOLD = _env_int("CSAS_SUPPRESSION_THRESHOLD", 10)
 # Largest file staff may import (megabytes); larger uploads are refused with a message.
 IMPORT_MAX_MB = _env_int("CSAS_IMPORT_MAX_MB", 50)
 # Requests larger than this never reach a view (uploads are streamed to disk below it).

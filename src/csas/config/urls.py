@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
 urlpatterns += i18n_patterns(
     path("", include("csas.portal.urls")),
     path("", include("csas.engagement.urls")),
+    path("", include("csas.insight.urls")),
     path("accounts/", include("csas.accounts.urls")),
     path("manage/engagement/", include("csas.engagement.staff_urls")),
     path("manage/", include("csas.strategy.urls")),

@@ -96,6 +96,10 @@ class Survey(models.Model):
     opens_at = models.DateTimeField(null=True, blank=True)
     closes_at = models.DateTimeField(null=True, blank=True)
     one_response_per_person = models.BooleanField(default=True)
+    results_public = models.BooleanField(
+        default=False,
+        help_text=_("Publish aggregate results (small groups are always suppressed)."),
+    )
     invitation_required = models.BooleanField(default=False)
     source_file = models.CharField(max_length=300, blank=True)
     definition = models.JSONField(

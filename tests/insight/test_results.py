@@ -1,0 +1,116 @@
+"""Survey results pages: safety by group with suppression, and who has not been heard."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from csas.engagement.models import Answer, Response, Survey
+from csas.engagement.services import survey_load_file, survey_set_status
+from csas.engagement.survey_file import bundled_survey_path
+from csas.insight.selectors import survey_results
+from csas.strategy.models import Geography, Strategy
+
+
+@pytest.fixture
+def survey(db: Any) -> Survey:
+    strategy = Strategy.objects.get()
+    survey = survey_load_file(path=bundled_survey_path(), strategy=strategy)
+    return survey_set_status(survey=survey, status="open")
+
+
+def _respond(
+    survey: Survey, *, district: Geography, safe: str, race: list[str], age: str
+) -> Response:
+    response = Response.objects.create(
+        survey=survey,
+        language="en",
+        status="submitted",
+        submitted_at=timezone.now(),
+        council_district=district,
+        demographics={"race_ethnicity": race, "age": age},
+    )
+    question = survey.questions.get(key="safety_neighbourhood_day")
+    Answer.objects.create(response=response, question=question, value={"choice": safe})
+    return response
+
+
+@pytest.fixture
+def answered(survey: Survey) -> Survey:
+    rng = random.Random(3)
+    districts = list(Geography.objects.filter(kind="council_district").order_by("code"))
+    for index in range(60):
+        district = districts[0] if index < 30 else districts[1] if index < 55 else districts[2]
+        feels = "very_safe" if rng.random() < (0.8 if index < 30 else 0.4) else "very_unsafe"
+        _respond(
+            survey,
+            district=district,
+            safe=feels,
+            race=["white"] if index % 3 else ["black_african_american"],
+            age="age_25_34" if index % 2 else "age_65_74",
+        )
+    return survey
+
+
+def test_safety_by_council_district_has_intervals_and_suppresses_small_groups(
+    answered: Survey,
+) -> None:
+    results = survey_results(answered, public=True)
+    assert results.n == 60
+    _question, _dimension, comparison = next(
+        item for item in results.safety if item[1] == "council_district"
+    )
+    by_group = {g.group: g for g in comparison.groups}
+    assert by_group["Council District 1"].n == 30
+    assert by_group["Council District 1"].is_reference
+    low, high = by_group["Council District 1"].ci_low, by_group["Council District 1"].ci_high
+    assert low < by_group["Council District 1"].estimate < high
+    assert by_group["Council District 3"].suppressed  # 5 answers, under the threshold of 10
+    assert by_group["Council District 3"].estimate is None
+
+
+def test_representation_compares_answers_with_the_population(answered: Survey) -> None:
+    results = survey_results(answered, public=True)
+    dims = dict(results.representation)
+    districts = {row.category: row for row in dims["council_district"].categories}
+    assert set(districts) == {f"Council District {n}" for n in range(1, 6)}
+    assert districts["Council District 4"].participants in (0, None)
+    assert districts["Council District 4"].population_share > 0.1
+    race = {row.category: row for row in dims["race_ethnicity"].categories}
+    assert race["Black or African American"].participants == 20
+    shares = sum(row.population_share for row in dims["age"].categories)
+    assert shares == pytest.approx(1.0)
+
+
+def test_results_are_public_only_when_staff_publish_them(answered: Survey, user_for: Any) -> None:
+    url = f"/surveys/{answered.slug}/results/"
+    assert Client().get(url).status_code == 404
+    answered.results_public = True
+    answered.save()
+    page = Client().get(url).content.decode()
+    assert "Feeling safe, by group" in page
+    assert "Too few answers to show" in page
+    assert "Who we have and have not heard from" in page
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("public", 302),
+        ("partner", 403),
+        ("department_editor", 403),
+        ("strategy_staff", 200),
+        ("admin", 200),
+    ],
+)
+def test_staff_results_are_for_the_strategy_office(
+    answered: Survey, user_for: Any, role: str, status: int
+) -> None:
+    client = Client()
+    if user_for(role):
+        client.force_login(user_for(role))
+    assert client.get(f"/manage/insight/surveys/{answered.pk}/results/").status_code == status
