@@ -37,6 +37,7 @@ MATRIX: dict[str, tuple[str, list[int]]] = {
     "portal:goal": ("/goals/3/", [200, 200, 200, 200, 200]),
     "portal:action": ("/actions/3-6/", [200, 200, 200, 200, 200]),
     "portal:plan": ("/plan/", [200, 200, 200, 200, 200]),
+    "portal:progress": ("/progress/", [200, 200, 200, 200, 200]),
     "portal:neighborhoods": ("/neighborhoods/", [200, 200, 200, 200, 200]),
     "portal:districts_geojson": (
         "/neighborhoods/council-districts.geojson",

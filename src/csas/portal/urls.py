@@ -9,6 +9,7 @@ urlpatterns = [
     path("goals/<int:number>/", views.goal_detail, name="goal"),
     path("actions/<slug:slug>/", views.action_detail, name="action"),
     path("plan/", views.plan, name="plan"),
+    path("progress/", views.progress, name="progress"),
     path("neighborhoods/", views.neighborhoods, name="neighborhoods"),
     path("neighborhoods/<slug:layer>.geojson", views.districts_geojson, name="districts_geojson"),
 ]

@@ -90,6 +90,8 @@ def goal_detail(request: HttpRequest, number: int) -> HttpResponse:
 def action_detail(request: HttpRequest, slug: str) -> HttpResponse:
     version = selectors.version_get_published()
     action = selectors.action_get_public(version, slug)
+    from csas.progress.selectors import action_implementation
+
     return _page(
         request,
         "portal/action_detail.html",
@@ -99,6 +101,7 @@ def action_detail(request: HttpRequest, slug: str) -> HttpResponse:
         goal=action.goal,
         supporting=list(action.supporting_departments.all()),
         partner_roles=list(action.partner_roles.all()),
+        implementation=action_implementation(action),
     )
 
 
@@ -222,3 +225,21 @@ def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "400.html", status=400)
+
+
+@require_safe
+def progress(request: HttpRequest) -> HttpResponse:
+    """Progress overview per goal: latest published status of each action, stale actions,
+    milestones on time."""
+    from csas.progress.selectors import STALE_AFTER_DAYS, progress_overview
+
+    version = selectors.version_get_published()
+    rows = progress_overview(version)
+    return _page(
+        request,
+        "portal/progress.html",
+        version,
+        [row["goal"] for row in rows],
+        rows=rows,
+        stale_days=STALE_AFTER_DAYS,
+    )

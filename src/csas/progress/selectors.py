@@ -69,3 +69,60 @@ def actions_stale(
         if days is None or days > after_days:
             stale.append(StaleAction(action, last, days))
     return stale
+
+
+def action_implementation(action: Action) -> dict[str, Any]:
+    """What the public action page shows about implementation (published data only)."""
+    from csas.progress.models import ActionMilestone, CouncilAction, Evidence, FundingLine
+
+    latest = update_latest_published(action)
+    funding = list(FundingLine.objects.filter(action=action))
+    return {
+        "latest_update": latest,
+        "milestones": list(ActionMilestone.objects.filter(action=action)),
+        "funding": funding,
+        "funding_total": sum((line.amount for line in funding), start=0),
+        "council_actions": list(CouncilAction.objects.filter(action=action)),
+        "evidence": list(
+            Evidence.objects.filter(action=action).filter(update__isnull=True)
+            | Evidence.objects.filter(action=action, update__state=UpdateState.PUBLISHED)
+        ),
+    }
+
+
+def progress_overview(
+    version: StrategyVersion, *, today: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """Per goal: actions by their latest published status, stale ones, milestones on time."""
+    from collections import Counter
+
+    from csas.progress.models import ActionMilestone
+
+    today = today or timezone.localdate()
+    stale = {item.action.pk for item in actions_stale(version, today=today)}
+    latest_status: dict[int, str] = {}
+    for update in ActionUpdate.objects.filter(
+        action__version=version, state=UpdateState.PUBLISHED
+    ).order_by("action", "period__starts_on"):
+        latest_status[update.action_id] = update.status
+    milestones = list(
+        ActionMilestone.objects.filter(action__version=version).select_related("action")
+    )
+    rows = []
+    for goal in version.goals.prefetch_related("actions").order_by("number"):
+        actions = list(goal.actions.all())
+        statuses = Counter(latest_status.get(a.pk, "no_update") for a in actions)
+        goal_milestones = [m for m in milestones if m.action.goal_id == goal.pk]
+        due = [m for m in goal_milestones if m.planned_end <= today]
+        on_time = [m for m in due if m.actual_end is not None and m.actual_end <= m.planned_end]
+        rows.append(
+            {
+                "goal": goal,
+                "actions": len(actions),
+                "statuses": dict(statuses),
+                "stale": [a for a in actions if a.pk in stale],
+                "milestones_due": len(due),
+                "milestones_on_time": len(on_time),
+            }
+        )
+    return rows

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.test import Client
+
+from csas.progress.models import ActionMilestone, FundingLine, ReportingPeriod
+from csas.progress.services import update_approve, update_review, update_save_draft, update_submit
+from csas.strategy.models import Action, StrategyVersion
+from tests.conftest import make_user
+
+
+def _publish(action: Action, user_for: Any, narrative: str, status: str = "on_track") -> None:
+    period, _created = ReportingPeriod.objects.get_or_create(
+        strategy=action.version.strategy,
+        label="2026 Q1",
+        defaults={
+            "starts_on": dt.date(2026, 1, 1),
+            "ends_on": dt.date(2026, 3, 31),
+            "due_on": dt.date(2026, 4, 15),
+        },
+    )
+    author = user_for("department_editor")
+    update = update_save_draft(
+        action=action, period=period, author=author, status=status, narrative=narrative
+    )
+    update_submit(update=update, by=author)
+    update_review(update=update, by=user_for("strategy_staff"))
+    update_approve(update=update, by=make_user("admin", username="approver"))
+
+
+def test_the_action_page_shows_the_latest_published_update_and_funding(
+    tpd_action: Action, user_for: Any
+) -> None:
+    ActionMilestone.objects.create(
+        action=tpd_action,
+        title="Pilot launched",
+        planned_end=dt.date(2026, 9, 30),
+        percent_complete=25,
+    )
+    FundingLine.objects.create(
+        action=tpd_action,
+        source="BJA grant",
+        amount=Decimal("963000"),
+        status="funded",
+        fiscal_year="2025",
+    )
+    body = Client().get("/actions/3-6/").content.decode()
+    assert "No progress update has been published for this action yet." in body
+    _publish(tpd_action, user_for, "Community service officers answered 770 calls.")
+    body = Client().get("/actions/3-6/").content.decode()
+    assert "Community service officers answered 770 calls." in body
+    assert "On track" in body
+    assert "Pilot launched" in body
+    assert "$963,000" in body
+
+
+def test_a_draft_update_never_reaches_the_public(tpd_action: Action, user_for: Any) -> None:
+    period = ReportingPeriod.objects.create(
+        strategy=tpd_action.version.strategy,
+        label="2026 Q2",
+        starts_on=dt.date(2026, 4, 1),
+        ends_on=dt.date(2026, 6, 30),
+        due_on=dt.date(2026, 7, 15),
+    )
+    update_save_draft(
+        action=tpd_action,
+        period=period,
+        author=user_for("department_editor"),
+        status="at_risk",
+        narrative="Secret draft wording",
+    )
+    assert "Secret draft wording" not in Client().get("/actions/3-6/").content.decode()
+
+
+def test_the_progress_overview_counts_statuses_and_stale_actions_per_goal(
+    tpd_action: Action, user_for: Any, published_version: StrategyVersion
+) -> None:
+    _publish(tpd_action, user_for, "Going well.")
+    body = Client().get("/progress/").content.decode()
+    assert "Actions by status, per goal" in body
+    goal3 = body[body.index("Effective RESPONSE with Respect and Care") :]
+    row = goal3[: goal3.index("</tr>")]
+    # 7 actions in goal 3: one on track, six with no update yet and so not updated recently
+    assert "<td>7</td><td>1</td><td>0</td><td>0</td><td>0</td><td>6</td><td>6</td>" in row
