@@ -72,6 +72,14 @@ MATRIX: dict[str, tuple[str, list[int]]] = {
         "/manage/insight/surveys/{open_survey_pk}/results/",
         [LOGIN, 403, 403, 200, 200],
     ),
+    "api-v1:api-root": ("/api/v1/", [404] * 5),  # no index page; the schema is below
+    "api-v1:openapi-json": ("/api/v1/openapi.json", [200] * 5),
+    "api-v1:strategy": ("/api/v1/strategy", [200] * 5),
+    "api-v1:actions": ("/api/v1/actions", [200] * 5),
+    "api-v1:updates": ("/api/v1/updates", [200] * 5),
+    "api-v1:indicators": ("/api/v1/indicators", [200] * 5),
+    "api-v1:observations": ("/api/v1/indicators/none/observations", [404] * 5),
+    "api-v1:geographies": ("/api/v1/geographies", [200] * 5),
     "engagement:survey_list": ("/surveys/", [200, 200, 200, 200, 200]),
     "engagement:survey_start": ("/surveys/{survey}/", [200, 200, 200, 200, 200]),
     # The resume link is the respondent's private key to their own unfinished response.

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "csas.engagement",
     "csas.progress",
     "csas.insight",
+    "csas.api",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +112,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csas.api.api.ReadOnlyCors",
     # axes must be last: it answers locked-out logins before any view runs.
     "axes.middleware.AxesMiddleware",
 ]
@@ -308,6 +310,8 @@ CONTACT_KEY = _contact_key()
 # Days after which follow-up contact details are deleted by `csas manage purge_contacts`.
 CONTACT_RETENTION_DAYS = _env_int("CSAS_CONTACT_RETENTION_DAYS", 365)
 MAP_COMMENTS_PER_HOUR = _env_int("CSAS_MAP_COMMENTS_PER_HOUR", 10)
+# Anonymous requests to the public API allowed per client per minute.
+API_ANON_RATE_PER_MINUTE = _env_int("CSAS_API_RATE_PER_MINUTE", 120)
 # Public aggregates hide any cell of fewer people or events than this.
 SUPPRESSION_THRESHOLD = _env_int("CSAS_SUPPRESSION_THRESHOLD", 10)
 # Largest file staff may import (megabytes); larger uploads are refused with a message.

@@ -2,8 +2,11 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from csas.api.api import api as api_v1
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
+    path("api/v1/", api_v1.urls),
 ]
 urlpatterns += i18n_patterns(
     path("", include("csas.portal.urls")),
