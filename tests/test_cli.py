@@ -46,3 +46,56 @@ def test_check_tells_when_migrations_are_missing(tmp_path: Path, verb: str) -> N
     result = _csas(tmp_path, verb)
     assert result.returncode == 0, result.stderr
     assert "in order" in result.stdout
+
+
+def test_insight_code_writes_goals_and_confidence_for_every_row(tmp_path: Path) -> None:
+    import csv
+
+    source = tmp_path / "comments.csv"
+    source.write_text(
+        "id,comment\n"
+        "1,The streetlights on our block are broken and it is dark at night\n"
+        "2,We need mental health crisis responders instead of police for these calls\n"
+        "3,\n",
+        encoding="utf-8-sig",
+    )
+    output = tmp_path / "coded.csv"
+    result = _csas(
+        tmp_path,
+        "insight",
+        "code",
+        "--input",
+        str(source),
+        "--text-column",
+        "comment",
+        "--output",
+        str(output),
+    )
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(output.open(encoding="utf-8")))
+    assert [row["id"] for row in rows] == ["1", "2", "3"]
+    assert "PLACES" in rows[0]["goals"].split("|")
+    assert "RESPONSE" in rows[1]["goals"].split("|")
+    assert rows[2]["goals"] == ""
+    assert rows[2]["confidence"] == ""
+    assert 0.5 <= float(rows[0]["confidence"]) <= 1
+
+
+def test_insight_code_names_a_missing_column(tmp_path: Path) -> None:
+    source = tmp_path / "comments.csv"
+    source.write_text("id,text\n1,hello\n", encoding="utf-8")
+    result = _csas(
+        tmp_path,
+        "insight",
+        "code",
+        "--input",
+        str(source),
+        "--text-column",
+        "comment",
+        "--output",
+        str(tmp_path / "out.csv"),
+    )
+    assert result.returncode == 1
+    assert "comment" in result.stderr
+    assert "text" in result.stderr
+    assert not (tmp_path / "out.csv").exists()
