@@ -99,3 +99,45 @@ def test_insight_code_names_a_missing_column(tmp_path: Path) -> None:
     assert "comment" in result.stderr
     assert "text" in result.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_safety_ingest_accounts_for_every_row_and_writes_a_report(tmp_path: Path) -> None:
+    import json
+
+    fixture = Path(__file__).parent / "analysis" / "safety" / "fixtures" / "spd_calls.csv"
+    output = tmp_path / "calls.parquet"
+    report = tmp_path / "report.json"
+    result = _csas(
+        tmp_path,
+        "safety",
+        "ingest",
+        str(fixture),
+        "--profile",
+        "seattle-spd",
+        "--output",
+        str(output),
+        "--report",
+        str(report),
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(report.read_text())
+    assert data["input_rows"] == data["kept_rows"] + data["rejected_rows"] + data["duplicate_rows"]
+    assert output.exists()
+    assert f"{data['input_rows']} rows read" in result.stderr
+
+
+def test_safety_ingest_refuses_an_unknown_profile(tmp_path: Path) -> None:
+    fixture = Path(__file__).parent / "analysis" / "safety" / "fixtures" / "spd_calls.csv"
+    result = _csas(
+        tmp_path,
+        "safety",
+        "ingest",
+        str(fixture),
+        "--profile",
+        "portland",
+        "--output",
+        str(tmp_path / "x.parquet"),
+    )
+    assert result.returncode == 1
+    assert "seattle-spd" in result.stderr
+    assert not (tmp_path / "x.parquet").exists()

@@ -1,0 +1,1480 @@
+"""Ingestion: a city's raw call, incident or 311 export into one normalised Parquet file.
+
+`ingest` reads a CSV (optionally gzipped), Parquet or GeoJSON file through DuckDB, out of core
+(``memory_limit`` and a spill folder bound the memory), maps its columns with a `Profile`, and
+writes a Parquet file with the fixed schema `NORMALISED_COLUMNS`. It returns an `IngestReport`
+that accounts for every input row: kept, rejected with a reason, or removed as a duplicate.
+
+What happens to a row, in order (the first failing check decides the reason):
+
+1. The CSV reader cannot split the line into the header's fields (too many or too few fields,
+   an unclosed quote, bytes that are not in the file's encoding): ``malformed_record``.
+2. A field the profile lists as required is empty: ``missing_required_field``.
+3. A time field has text that none of the profile's formats reads: ``unparseable_timestamp``.
+4. A GeoJSON geometry that is not a point, when the profile reads locations from geometries:
+   ``geometry_not_point``.
+5. Only one of the two coordinates is given: ``incomplete_coordinates``; a coordinate is not a
+   number: ``unparseable_coordinates``.
+6. After the swap check, longitude is outside [-180, 180] or latitude outside [-90, 90] (or the
+   projection from a state plane failed, or landed more than 5 degrees outside the CRS's area
+   of use): ``coordinates_out_of_range``.
+7. Among the rows that pass, duplicates are removed, keeping the first in file order:
+   ``duplicate_row`` (every mapped column equal to an earlier row's) or ``duplicate_source_id``
+   (same source id as an earlier row, some other column different). With
+   ``deduplicate_on: full_row`` only the first kind is looked for.
+
+Kept rows are never silently altered beyond what the report counts: text is trimmed; empty
+cells and the profile's ``null_values`` become NULL; a missing location (no coordinates, the
+profile's ``missing_values``, or exactly 0, 0) is kept without a location and counted;
+swapped longitude/latitude are exchanged back and counted (rule: latitude outside [-90, 90]
+while longitude would fit, or, with the profile's ``bbox``, the point outside the box but
+inside it once exchanged); points outside the ``bbox`` are kept and counted.
+
+Time zones: local times are read in the profile's ``timezone`` and stored in UTC. In the hour
+repeated when clocks go back, and in the hour skipped when they go forward, a local time is
+ambiguous or does not exist; csas (through DuckDB's ICU time zones) reads both as standard
+time: 01:30 on the night clocks go back is the second 01:30 (PST), and 02:30 on the night
+they go forward becomes 03:30 PDT. The report counts such rows (``dst_ambiguous``,
+``dst_nonexistent``). Times with an offset (``%z``, ISO 8601 with ``Z`` or ``+hh:mm``) and epoch
+times are absolute and need no zone.
+
+Nothing partial is written: the Parquet file is written beside the output under a temporary
+name and renamed into place only when complete.
+
+Example: three rows, one repeated and one without a call type; 02:30 on 10 March 2024 did not
+exist in Los Angeles.
+
+>>> import tempfile, pathlib
+>>> from csas.analysis.safety.profiles import profile_from_mapping
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "calls.csv").write_text(
+...     "id,type,when\\n7,TRESPASS,2024-03-10 02:30:00\\n7,TRESPASS,2024-03-10 02:30:00\\n8,,\\n"
+... )
+>>> profile = profile_from_mapping({
+...     "profile": "example", "title": "Example", "kind": "calls",
+...     "timezone": "America/Los_Angeles", "time_formats": ["iso8601"],
+...     "columns": {"source_id": "id", "call_type": "type", "received_at": "when"},
+... })
+>>> report = ingest(folder / "calls.csv", profile=profile, output=folder / "calls.parquet")
+>>> report.input_rows, report.kept_rows, report.rejected_rows, report.duplicate_rows
+(3, 1, 1, 1)
+>>> dict(report.rejected_by_reason), dict(report.duplicates_by_reason), report.dst_nonexistent
+({'missing_required_field': 1}, {'duplicate_row': 1}, 1)
+>>> report.received_from
+'2024-03-10T10:30:00+00:00'
+"""
+
+# SQL in this module is assembled only from csas's own fragments: file paths, values and the
+# profile's column names reach DuckDB as bound parameters, or as identifiers quoted by
+# _quote_identifier, never as text pasted into a query.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import difflib
+import gzip
+import io
+import json
+import os
+import re
+import tempfile
+import time
+import uuid
+import zoneinfo
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyproj
+
+from csas.analysis.safety.profiles import (
+    FIELDS,
+    TIME_FIELDS,
+    Field,
+    InputFormat,
+    Profile,
+    load_profile,
+)
+
+SCHEMA_VERSION = 1
+
+#: Why a row was rejected, by reason code.
+REJECTION_REASONS: Mapping[str, str] = MappingProxyType(
+    {
+        "malformed_record": "the CSV reader could not split the line into the header's fields "
+        "(wrong number of fields, an unclosed quote, or bytes not in the file's encoding); "
+        "its row number is the file's line number (the header is line 1)",
+        "missing_required_field": "a field the profile lists under `required` is empty",
+        "unparseable_timestamp": "a time field's text matches none of the profile's formats",
+        "geometry_not_point": "the GeoJSON feature's geometry is not a Point",
+        "incomplete_coordinates": "only one of the two coordinates is given",
+        "unparseable_coordinates": "a coordinate is not a number",
+        "coordinates_out_of_range": "longitude outside [-180, 180] or latitude outside "
+        "[-90, 90] even after the swap check, or the projection to longitude/latitude failed",
+    }
+)
+
+#: Why a row was removed as a duplicate, by reason code.
+DUPLICATE_REASONS: Mapping[str, str] = MappingProxyType(
+    {
+        "duplicate_row": "every mapped column equals an earlier row's (the first is kept)",
+        "duplicate_source_id": "same source id as an earlier row, with some other column "
+        "different (the first is kept)",
+    }
+)
+
+
+@dataclass(frozen=True)
+class NormalisedColumn:
+    """One column of the normalised table: its name, DuckDB type and meaning."""
+
+    name: str
+    type: str
+    meaning: str
+
+
+#: The fixed schema of every normalised Parquet file, in column order.
+NORMALISED_COLUMNS: tuple[NormalisedColumn, ...] = (
+    NormalisedColumn(
+        "row_number", "BIGINT", "the row's number in the input file: 1 is the first data row"
+    ),
+    NormalisedColumn("source_kind", "VARCHAR", "calls, incidents or requests (the profile's kind)"),
+    NormalisedColumn("source_id", "VARCHAR", "the source's own identifier (CAD event, case no.)"),
+    NormalisedColumn(
+        "received_at",
+        "TIMESTAMP WITH TIME ZONE",
+        "when the call was received (queued), in UTC; for incidents, when it occurred",
+    ),
+    NormalisedColumn("dispatched_at", "TIMESTAMP WITH TIME ZONE", "first unit dispatched, UTC"),
+    NormalisedColumn("arrived_at", "TIMESTAMP WITH TIME ZONE", "first unit on scene, UTC"),
+    NormalisedColumn("cleared_at", "TIMESTAMP WITH TIME ZONE", "call cleared or closed, UTC"),
+    NormalisedColumn("call_type", "VARCHAR", "the local call type as first recorded"),
+    NormalisedColumn("final_call_type", "VARCHAR", "the local call type at closing"),
+    NormalisedColumn("priority", "VARCHAR", "the source's priority code, as text"),
+    NormalisedColumn("disposition", "VARCHAR", "how the call was cleared"),
+    NormalisedColumn(
+        "initiated_by", "VARCHAR", "officer, public or unknown (from the profile's initiated_by)"
+    ),
+    NormalisedColumn("initiated_raw", "VARCHAR", "the source's text that initiated_by came from"),
+    NormalisedColumn("lon", "DOUBLE", "longitude, WGS84 degrees (NULL: no location)"),
+    NormalisedColumn("lat", "DOUBLE", "latitude, WGS84 degrees (NULL: no location)"),
+    NormalisedColumn("x", "DOUBLE", "easting as given, when the source is in a projected CRS"),
+    NormalisedColumn("y", "DOUBLE", "northing as given, when the source is in a projected CRS"),
+    NormalisedColumn(
+        "coordinates_swapped", "BOOLEAN", "true when longitude and latitude were exchanged back"
+    ),
+    NormalisedColumn(
+        "extra", "JSON", "the profile's keep_columns as a JSON object: column name -> text"
+    ),
+)
+
+_TEXT_FIELDS: tuple[Field, ...] = tuple(f for f in FIELDS if f not in TIME_FIELDS)
+_ISO_OFFSET = r"(Z|z|[+-]\d\d(:?\d\d)?)$"
+_VALUE_LIMIT = 200
+#: Degrees around a projected CRS's area of use within which a projected point is believable.
+_AREA_MARGIN = 5.0
+
+
+class IngestError(ValueError):
+    """The input file cannot be ingested at all; the message names the file and the fix."""
+
+
+class MissingColumnError(IngestError):
+    """A column the profile maps is not in the file.
+
+    Fields:
+        path: the input file.
+        profile_field: the profile field that maps it (``columns.received_at``).
+        column: the column name expected.
+        available: the columns the file has.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        profile: Profile,
+        missing: Sequence[tuple[str, str]],
+        available: Sequence[str],
+        hint: str = "",
+    ) -> None:
+        self.path = path
+        self.profile_field = missing[0][0]
+        self.column = missing[0][1]
+        self.available = tuple(available)
+        lines = []
+        for profile_field, column in missing:
+            line = (
+                f"{path.name}: column {column!r} not found (profile {profile.label}, "
+                f"field {profile_field})"
+            )
+            close = difflib.get_close_matches(column, available, n=1)
+            if close:
+                line += f"; did you mean {close[0]!r}?"
+            lines.append(line)
+        shown = ", ".join(repr(c) for c in available[:40])
+        more = f" and {len(available) - 40} more" if len(available) > 40 else ""
+        lines.append(f"{path.name} has the columns {shown}{more}.{hint}")
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A sampled rejected or duplicate row.
+
+    Fields:
+        row_number: the row's number in the file, 1 = first data row; for ``malformed_record``
+            the file's line number instead (the header is line 1).
+        reason: the reason code (see `REJECTION_REASONS`, `DUPLICATE_REASONS`).
+        column: the file's column at fault, or None when no single column is.
+        value: the offending text (None when the field was empty), cut to 200 characters;
+            for duplicates, which row it repeats.
+    """
+
+    row_number: int
+    reason: str
+    column: str | None
+    value: str | None
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What ingestion did with every input row.
+
+    ``input_rows == kept_rows + rejected_rows + duplicate_rows`` always holds.
+
+    Fields:
+        input_path / output_path: the files read and written.
+        profile: the profile's name.
+        input_format: csv, parquet or geojson.
+        input_rows: data rows (records) in the input.
+        kept_rows: rows written to the output.
+        rejected_rows: rows not written because of a problem (see ``rejected_by_reason``).
+        duplicate_rows: rows not written because they repeat an earlier row.
+        rejected_by_reason / duplicates_by_reason: counts by reason code.
+        samples: up to ``sample_size`` example rows per reason, in file order.
+        kept_without_coordinates: kept rows with no location.
+        coordinates_swapped: kept rows whose longitude and latitude were exchanged back.
+        outside_bbox: kept rows with a location outside the profile's bbox.
+        dst_ambiguous / dst_nonexistent: kept rows with a local time in the repeated or skipped
+            hour of a daylight-saving change (read as standard time).
+        initiated_by: kept rows by officer / public / unknown.
+        unrecognised_initiated_values: the commonest initiated_by texts the profile does not
+            list, with counts (for staff to add to the profile).
+        received_from / received_to: earliest and latest received_at kept (ISO 8601, UTC).
+        warnings: things a person should look at.
+        seconds: wall-clock time taken.
+    """
+
+    input_path: str
+    output_path: str
+    profile: str
+    input_format: str
+    input_rows: int
+    kept_rows: int
+    rejected_rows: int
+    duplicate_rows: int
+    rejected_by_reason: Mapping[str, int]
+    duplicates_by_reason: Mapping[str, int]
+    samples: tuple[RowProblem, ...]
+    kept_without_coordinates: int
+    coordinates_swapped: int
+    outside_bbox: int
+    dst_ambiguous: int
+    dst_nonexistent: int
+    initiated_by: Mapping[str, int]
+    unrecognised_initiated_values: tuple[tuple[str, int], ...]
+    received_from: str | None
+    received_to: str | None
+    warnings: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def accounted(self) -> bool:
+        """Whether every input row is kept, rejected or a duplicate (always true)."""
+        return self.input_rows == self.kept_rows + self.rejected_rows + self.duplicate_rows
+
+    def samples_for(self, reason: str) -> tuple[RowProblem, ...]:
+        """The sampled rows for one reason code."""
+        return tuple(s for s in self.samples if s.reason == reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-ready types, with the meaning of each reason present."""
+        data: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
+        for item in fields(self):
+            data[item.name] = getattr(self, item.name)
+        data["samples"] = [asdict(sample) for sample in self.samples]
+        data["warnings"] = list(self.warnings)
+        data["rejected_by_reason"] = dict(self.rejected_by_reason)
+        data["duplicates_by_reason"] = dict(self.duplicates_by_reason)
+        data["initiated_by"] = dict(self.initiated_by)
+        data["unrecognised_initiated_values"] = [
+            {"value": v, "rows": n} for v, n in self.unrecognised_initiated_values
+        ]
+        meanings = {**REJECTION_REASONS, **DUPLICATE_REASONS}
+        present = [*self.rejected_by_reason, *self.duplicates_by_reason]
+        data["reason_meanings"] = {code: meanings[code] for code in present}
+        data["accounted"] = self.accounted
+        return data
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+
+ProgressCallback = Callable[[str], None]
+
+
+@dataclass
+class _Source:
+    """How to read the input: a SELECT producing the raw (cleaned) text of each mapped field."""
+
+    select_sql: str
+    params: dict[str, Any] = field(default_factory=dict)
+    temporal_fields: frozenset[str] = frozenset()
+    empty: bool = False
+    warnings: list[str] = field(default_factory=list)
+    header: list[str] | None = None  # a CSV's column names, to name columns in reader errors
+
+
+def ingest(
+    path: str | os.PathLike[str],
+    *,
+    profile: Profile | str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    input_format: InputFormat | None = None,
+    memory_limit: str = "2GB",
+    threads: int | None = None,
+    temp_directory: str | os.PathLike[str] | None = None,
+    sample_size: int = 20,
+    batch_size: int = 1_000_000,
+    max_geojson_bytes: int = 1 << 30,
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
+    """Normalise one export file into a Parquet file and account for every row.
+
+    Args:
+        path: the CSV (``.csv``, ``.csv.gz``, ``.tsv``, ``.txt``), Parquet or GeoJSON file.
+        profile: a `Profile`, a shipped profile's name (``seattle-spd``) or a profile file.
+        output: the Parquet file to write (replaced atomically if it exists).
+        input_format: csv, parquet or geojson; by default from the file's extension, then
+            the profile's ``input.format``.
+        memory_limit: DuckDB's memory limit (``"2GB"``); beyond it DuckDB spills to disk.
+        threads: DuckDB threads (default: all cores).
+        temp_directory: where the working database and spill files go (default: the
+            system's temporary folder); removed afterwards.
+        sample_size: example rows kept in the report per reason.
+        batch_size: distinct coordinate pairs per pyproj batch (state-plane input only).
+        max_geojson_bytes: the largest GeoJSON file read (GeoJSON is read whole).
+        progress: called with the name of each step as it starts.
+
+    Returns:
+        The `IngestReport`.
+
+    Raises:
+        ProfileError: the profile is malformed (names the file and field).
+        MissingColumnError: a mapped column is not in the file (names the profile field and
+            the column expected).
+        IngestError: the file is missing or cannot be read as the format given.
+    """
+    started = time.perf_counter()
+    if not isinstance(profile, Profile):
+        profile = load_profile(profile)
+    source_path = Path(path)
+    output_path = Path(output)
+    if sample_size < 0 or batch_size < 1:
+        raise ValueError("sample_size must be >= 0 and batch_size >= 1")
+    if not source_path.is_file():
+        raise IngestError(f"{source_path}: no such file")
+    if output_path.resolve() == source_path.resolve():
+        raise IngestError(f"{output_path}: the output would overwrite the input")
+    fmt = _detect_format(source_path, profile, input_format)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def step(name: str) -> None:
+        if progress is not None:
+            progress(name)
+
+    with (
+        tempfile.TemporaryDirectory(prefix="csas-ingest-", dir=temp_directory) as work,
+        contextlib.closing(
+            duckdb.connect(
+                ":memory:",
+                config={
+                    "memory_limit": memory_limit,
+                    "temp_directory": str(Path(work) / "spill"),
+                    "preserve_insertion_order": True,
+                    "threads": threads or os.cpu_count() or 1,
+                },
+            )
+        ) as con,
+    ):
+        _execute(con, "SET TimeZone = 'UTC'")
+        # A library must not draw on the terminal: callers follow along through `progress`.
+        _execute(con, "SET enable_progress_bar = false")
+        _check_timezone(con, profile)
+        step("read")
+        source = _plan_source(con, source_path, profile, fmt, max_geojson_bytes)
+        ingestion = _Ingestion(con, profile, source, sample_size=sample_size)
+        if source.empty:
+            ingestion.create_empty()
+        else:
+            ingestion.parse()
+            if profile.coordinates is not None and not profile.coordinates.is_wgs84:
+                step("coordinates")
+                ingestion.project(batch_size)
+        step("duplicates")
+        ingestion.find_duplicates()
+        step("write")
+        ingestion.write(output_path)
+        step("report")
+        return ingestion.report(
+            source_path, output_path, fmt, time.perf_counter() - started, source.warnings
+        )
+
+
+def _detect_format(path: Path, profile: Profile, given: InputFormat | None) -> InputFormat:
+    if given is not None:
+        if given not in ("csv", "parquet", "geojson"):
+            raise ValueError(f"input_format must be csv, parquet or geojson, not {given!r}")
+        return given
+    name = path.name.lower()
+    if name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz")):
+        return "csv"
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith((".geojson", ".json")):
+        return "geojson"
+    if profile.input_format is not None:
+        return profile.input_format
+    raise IngestError(
+        f"{path.name}: cannot tell the file's format from its name; expected .csv, .csv.gz, "
+        ".parquet or .geojson (or pass input_format, or set input.format in the profile)"
+    )
+
+
+def _check_timezone(con: duckdb.DuckDBPyConnection, profile: Profile) -> None:
+    try:
+        con.execute("SELECT timezone(?, TIMESTAMP '2020-01-01')", [profile.timezone])
+    except duckdb.Error:
+        raise IngestError(
+            f"{profile.label}: timezone {profile.timezone!r} is not known to DuckDB's ICU "
+            "time zones; expected an IANA name such as 'America/Los_Angeles'"
+        ) from None
+
+
+def _quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _mapped_columns(profile: Profile) -> list[tuple[str, str, str]]:
+    """(alias in the working table, profile field, column in the file) for each mapped column."""
+    mapped = [
+        (f"r_{f}", f"columns.{f}", profile.columns[f]) for f in FIELDS if f in profile.columns
+    ]
+    coordinates = profile.coordinates
+    if coordinates is not None and not coordinates.from_geometry:
+        assert coordinates.x is not None  # noqa: S101 (the profile check requires x and y)
+        assert coordinates.y is not None  # noqa: S101
+        mapped += [("r_x", "coordinates.x", coordinates.x), ("r_y", "coordinates.y", coordinates.y)]
+    mapped += [
+        (f"k_{i}", f"keep_columns[{i}]", name) for i, name in enumerate(profile.keep_columns)
+    ]
+    return mapped
+
+
+def _clean(expression: str, null_param: str) -> str:
+    """SQL: trimmed text, NULL when empty or one of the null values (compared in upper case).
+
+    The length test spares the case-folded comparison for the (many) longer values.
+    """
+    text = f"trim(CAST({expression} AS VARCHAR))"
+    return (
+        f"CASE WHEN length({text}) <= ${null_param}_length "
+        f"AND list_contains(${null_param}, upper({text})) THEN NULL ELSE nullif({text}, '') END"
+    )
+
+
+def _check_columns(path: Path, profile: Profile, available: Sequence[str], hint: str = "") -> None:
+    missing = [(where, col) for _, where, col in _mapped_columns(profile) if col not in available]
+    if missing:
+        raise MissingColumnError(path, profile, missing, available, hint)
+
+
+def _plan_source(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    profile: Profile,
+    fmt: InputFormat,
+    max_geojson_bytes: int,
+) -> _Source:
+    if fmt == "csv":
+        return _plan_csv(path, profile)
+    if fmt == "parquet":
+        return _plan_parquet(con, path, profile)
+    return _plan_geojson(con, path, profile, max_geojson_bytes)
+
+
+def _null_params(profile: Profile) -> dict[str, Any]:
+    coordinate_missing = profile.coordinates.missing_values if profile.coordinates else ()
+    null_values = list(profile.null_values)
+    coordinate_nulls = list(dict.fromkeys([*profile.null_values, *coordinate_missing]))
+    return {
+        "null_values": null_values,
+        "null_values_length": max((len(v) for v in null_values), default=0),
+        "coordinate_nulls": coordinate_nulls,
+        "coordinate_nulls_length": max((len(v) for v in coordinate_nulls), default=0),
+    }
+
+
+def _select_list(profile: Profile, expression_for: Callable[[str], str]) -> str:
+    parts = []
+    for alias, _, column in _mapped_columns(profile):
+        nulls = "coordinate_nulls" if alias in ("r_x", "r_y") else "null_values"
+        parts.append(f"{_clean(expression_for(column), nulls)} AS {alias}")
+    return ", ".join(parts)
+
+
+def _read_csv_header(path: Path, profile: Profile) -> list[str] | None:
+    """The header row, decoded; None for an empty file.
+
+    Only the file's start is decoded, so a stray byte further down is left to the CSV
+    reader (which rejects that line) instead of failing the whole file here.
+    """
+    dialect = profile.csv
+    encoding = {"utf-8": "utf-8-sig", "utf-16": "utf-16", "latin-1": "latin-1"}[dialect.encoding]
+    opener: Callable[..., Any] = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            start: bytes = handle.read(1 << 20)
+    except (OSError, EOFError) as exc:
+        raise IngestError(f"{path.name}: cannot read the file: {exc}") from None
+    try:
+        text = start.decode(encoding)
+    except UnicodeDecodeError as exc:
+        text = start[: exc.start].decode(encoding, errors="ignore")
+        if "\n" not in text:
+            raise IngestError(
+                f"{path.name}: the header is not {dialect.encoding} text (byte {exc.start}); "
+                "set input.encoding in the profile to the file's encoding "
+                "(utf-8, utf-16 or latin-1)"
+            ) from None
+    try:
+        reader = csv.reader(
+            io.StringIO(text, newline=""),
+            delimiter=dialect.delimiter,
+            quotechar=dialect.quote,
+            doublequote=dialect.escape == dialect.quote,
+            escapechar=None if dialect.escape == dialect.quote else dialect.escape,
+        )
+        header: list[str] | None = next(reader, None)
+    except csv.Error as exc:
+        raise IngestError(f"{path.name}: cannot read the CSV header: {exc}") from None
+    return header
+
+
+def _plan_csv(path: Path, profile: Profile) -> _Source:
+    header = _read_csv_header(path, profile)
+    if header is None:
+        return _Source("", empty=True, warnings=["the file is empty: no header and no rows"])
+    header = [name.strip() for name in header]  # 'Beat ' in a header means 'Beat'
+    if not any(name for name in header):
+        raise IngestError(f"{path.name}: the first line is blank; expected the header row")
+    hint = ""
+    if len(header) == 1:
+        for other in (";", "\t", "|", ","):
+            if other != profile.csv.delimiter and other in header[0]:
+                hint = (
+                    f" The header has one column containing {other!r}: the file may be "
+                    f"delimited by {other!r}; set input.delimiter in the profile."
+                )
+                break
+    _check_columns(path, profile, header, hint)
+    positions: dict[str, int] = {}
+    for index, name in enumerate(header):
+        positions.setdefault(name, index)
+    for _, where, column in _mapped_columns(profile):
+        if header.count(column) > 1:
+            raise IngestError(
+                f"{path.name}: column {column!r} (profile {profile.label}, field {where}) "
+                f"appears {header.count(column)} times in the header; rename one of them"
+            )
+    columns = {f"c{i}": "VARCHAR" for i in range(len(header))}
+    select = _select_list(profile, lambda column: f"c{positions[column]}")
+    sql = (
+        f"SELECT {select} FROM read_csv($path, auto_detect = false, header = true, "
+        "columns = $columns, delim = $delim, quote = $quote, escape = $escape, "
+        "encoding = $encoding, store_rejects = true, rejects_table = 'csv_rejects', "
+        "rejects_scan = 'csv_scans')"
+    )
+    params = {
+        "path": str(path),
+        "columns": columns,
+        "delim": profile.csv.delimiter,
+        "quote": profile.csv.quote,
+        "escape": profile.csv.escape,
+        "encoding": profile.csv.encoding,
+        **_null_params(profile),
+    }
+    return _Source(sql, params, header=header)
+
+
+def _plan_parquet(con: duckdb.DuckDBPyConnection, path: Path, profile: Profile) -> _Source:
+    try:
+        described = _execute(con, "DESCRIBE SELECT * FROM read_parquet($path)", {"path": str(path)})
+        schema = [(str(row[0]), str(row[1])) for row in described.fetchall()]
+    except duckdb.Error as exc:
+        raise IngestError(
+            f"{path.name}: not a readable Parquet file ({_first_line(exc)})"
+        ) from None
+    names = [name for name, _ in schema]
+    _check_columns(path, profile, names)
+    types = dict(schema)
+    temporal = frozenset(
+        f
+        for f in TIME_FIELDS
+        if f in profile.columns
+        and types[profile.columns[f]].upper().startswith(("TIMESTAMP", "DATE"))
+    )
+    select = _select_list(profile, _quote_identifier)
+    sql = f"SELECT {select} FROM read_parquet($path)"
+    return _Source(sql, {"path": str(path), **_null_params(profile)}, temporal_fields=temporal)
+
+
+def _plan_geojson(
+    con: duckdb.DuckDBPyConnection, path: Path, profile: Profile, max_bytes: int
+) -> _Source:
+    size = path.stat().st_size
+    if size == 0:
+        return _Source("", empty=True, warnings=["the file is empty: no features"])
+    if size > max_bytes:
+        raise IngestError(
+            f"{path.name}: {size:,} bytes is more than the {max_bytes:,} GeoJSON limit "
+            "(GeoJSON is read whole); export the layer as CSV or Parquet instead"
+        )
+    features = (
+        "SELECT unnest(features) AS feature FROM read_json($path, format = 'unstructured', "
+        "columns = {'type': 'VARCHAR', 'features': 'JSON[]'}, maximum_object_size = $max_bytes)"
+    )
+    params: dict[str, Any] = {"path": str(path), "max_bytes": max(size + 1024, 1 << 20)}
+    try:
+        kind = _execute(
+            con,
+            "SELECT type, features IS NULL FROM read_json($path, format = 'unstructured', "
+            "columns = {'type': 'VARCHAR', 'features': 'JSON[]'}, "
+            "maximum_object_size = $max_bytes)",
+            params,
+        ).fetchall()
+        if len(kind) != 1 or kind[0][0] != "FeatureCollection" or kind[0][1]:
+            found = kind[0][0] if len(kind) == 1 else f"{len(kind)} JSON values"
+            raise IngestError(
+                f"{path.name}: expected a GeoJSON FeatureCollection with a features list, "
+                f"found {found!r}"
+            )
+        keys = [
+            str(row[0])
+            for row in _execute(
+                con,
+                f"SELECT DISTINCT unnest(json_keys(feature->'properties')) FROM ({features})",
+                params,
+            ).fetchall()
+        ]
+    except duckdb.Error as exc:
+        raise IngestError(f"{path.name}: not valid GeoJSON ({_first_line(exc)})") from None
+    count = _execute(con, f"SELECT count(*) FROM ({features})", params).fetchone()
+    if count is None or count[0] == 0:
+        return _Source("", empty=True, warnings=["the GeoJSON has no features"])
+    _check_columns(path, profile, sorted(keys))
+    key_params: dict[str, str] = {}
+
+    def property_of(column: str) -> str:
+        name = f"key_{len(key_params)}"
+        key_params[name] = column
+        return f"(feature->'properties'->>${name})"
+
+    select = _select_list(profile, property_of)
+    if profile.coordinates is not None and profile.coordinates.from_geometry:
+        select += (
+            ", " + _clean("feature->'geometry'->>'type'", "null_values") + " AS r_geometry_type"
+            ", " + _clean("feature->'geometry'->'coordinates'->>0", "coordinate_nulls") + " AS r_x"
+            ", " + _clean("feature->'geometry'->'coordinates'->>1", "coordinate_nulls") + " AS r_y"
+        )
+    sql = f"SELECT {select} FROM ({features})"
+    return _Source(sql, {**params, **key_params, **_null_params(profile)})
+
+
+_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _execute(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Run SQL with the named parameters it uses (DuckDB refuses unused ones)."""
+    used = set(_PARAMETER.findall(sql))
+    missing = used - set(params or {})
+    if missing:
+        raise KeyError(f"SQL parameters not given: {sorted(missing)}")
+    return con.execute(sql, {k: v for k, v in (params or {}).items() if k in used})
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One row check: an SQL condition, its reason code, the file column and offending text."""
+
+    condition: str
+    reason: str
+    column: str
+    value: str
+
+
+class _Ingestion:
+    """The SQL of one ingestion run, on one DuckDB connection.
+
+    Working tables: `parsed` holds one row per input record (in file order, so ``rowid + 1``
+    is the row number) with the cleaned text of every mapped column, the parsed times, the
+    location and a code for the first failed check; `duplicates` lists the duplicate rows.
+    """
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        profile: Profile,
+        source: _Source,
+        *,
+        sample_size: int,
+    ) -> None:
+        self.con = con
+        self.profile = profile
+        self.source = source
+        self.sample_size = sample_size
+        self.header = source.header
+        coordinates = profile.coordinates
+        bbox = coordinates.bbox if coordinates is not None else None
+        self.projected = coordinates is not None and not coordinates.is_wgs84
+        self.checks = self._checks()
+        if coordinates is None:
+            coordinate_columns = ""
+        elif coordinates.from_geometry:
+            coordinate_columns = "geometry"
+        else:
+            coordinate_columns = f"{coordinates.x} / {coordinates.y}"
+        self.params: dict[str, Any] = {
+            **source.params,
+            "tz": profile.timezone,
+            "iso_offset": _ISO_OFFSET,
+            "has_bbox": bbox is not None,
+            "west": bbox[0] if bbox else 0.0,
+            "south": bbox[1] if bbox else 0.0,
+            "east": bbox[2] if bbox else 0.0,
+            "north": bbox[3] if bbox else 0.0,
+            "kind": profile.kind,
+            "officer": list(profile.initiated_officer),
+            "public": list(profile.initiated_public),
+            "known": [*profile.initiated_officer, *profile.initiated_public],
+            "keep_names": list(profile.keep_columns),
+            "reason_names": [check.reason for check in self.checks],
+            "reason_columns": [check.column for check in self.checks],
+            "coordinate_columns": coordinate_columns,
+        }
+
+    def _param(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f"${name}"
+
+    def _run(self, sql: str, extra: Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+        """Run SQL in which ``FROM checked`` means every parsed row with its final reason."""
+        sql = sql.replace("FROM checked", f"FROM ({self._checked_select()}) AS checked")
+        return _execute(self.con, sql, {**self.params, **(extra or {})})
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def _checks(self) -> list[_Check]:
+        """The row checks in the order they are applied (the first failing one decides)."""
+        profile = self.profile
+        checks = [
+            _Check(f"r_{name} IS NULL", "missing_required_field", profile.columns[name], "NULL")
+            for name in profile.required
+        ]
+        checks += [
+            _Check(
+                f"r_{name} IS NOT NULL AND t_{name} IS NULL",
+                "unparseable_timestamp",
+                profile.columns[name],
+                f"r_{name}",
+            )
+            for name in TIME_FIELDS
+            if name in profile.columns
+        ]
+        coordinates = profile.coordinates
+        if coordinates is not None:
+            label = "geometry"
+            if coordinates.from_geometry:
+                checks.append(
+                    _Check(
+                        "r_geometry_type IS NOT NULL AND r_geometry_type <> 'Point'",
+                        "geometry_not_point",
+                        "geometry",
+                        "r_geometry_type",
+                    )
+                )
+            else:
+                label = f"{coordinates.x} / {coordinates.y}"
+            pair = "concat_ws(', ', coalesce(r_x, ''), coalesce(r_y, ''))"
+            checks.append(
+                _Check("(r_x IS NULL) <> (r_y IS NULL)", "incomplete_coordinates", label, pair)
+            )
+            checks.append(
+                _Check(
+                    "r_x IS NOT NULL AND r_y IS NOT NULL AND (x_num IS NULL OR y_num IS NULL)",
+                    "unparseable_coordinates",
+                    label,
+                    pair,
+                )
+            )
+        return checks
+
+    def _time_expressions(self, time_field: Field) -> tuple[str, str]:
+        """SQL for (the naive local time, the absolute time) read from one time field.
+
+        Local-time formats are tried first, in the profile's order, then the formats that
+        carry their own offset (epoch_ms, epoch_s, %z, ISO 8601 with Z or +hh:mm). Both are
+        short-circuited: a later format is only tried on text the earlier ones did not read.
+        """
+        raw = f"r_{time_field}"
+        formats = list(self.profile.formats_for(time_field))
+        if time_field in self.source.temporal_fields and "iso8601" not in formats:
+            formats.append("iso8601")
+        locals_, absolutes = [], []
+        for fmt in formats:
+            if fmt in ("epoch_ms", "epoch_s"):
+                scale = "1000.0" if fmt == "epoch_ms" else "1.0"
+                limit = "1e14" if fmt == "epoch_ms" else "1e11"  # about the year 5000
+                number = f"try_cast({raw} AS DOUBLE)"
+                absolutes.append(
+                    f"CASE WHEN abs({number}) < {limit} THEN to_timestamp({number} / {scale}) END"
+                )
+            elif fmt == "iso8601":
+                locals_.append(
+                    f"CASE WHEN NOT regexp_matches({raw}, $iso_offset) "
+                    f"THEN try_cast({raw} AS TIMESTAMP) END"
+                )
+                absolutes.append(
+                    f"CASE WHEN regexp_matches({raw}, $iso_offset) "
+                    f"THEN try_cast({raw} AS TIMESTAMPTZ) END"
+                )
+            elif "%z" in fmt or "%Z" in fmt:
+                absolutes.append(f"try_strptime({raw}, {self._param(fmt)})")
+            else:
+                locals_.append(f"try_strptime({raw}, {self._param(fmt)})")
+
+        def first(terms: list[str], kind: str) -> str:
+            if not terms:
+                return f"CAST(NULL AS {kind})"
+            return terms[0] if len(terms) == 1 else f"coalesce({', '.join(terms)})"
+
+        return first(locals_, "TIMESTAMP"), first(absolutes, "TIMESTAMPTZ")
+
+    # -- parsing -------------------------------------------------------------------------
+
+    def _location_sql(self) -> str:
+        """SQL for lon, lat, coordinates_swapped (state-plane rows are filled in by project)."""
+        if self.profile.coordinates is None:
+            return (
+                "CAST(NULL AS DOUBLE) AS lon, CAST(NULL AS DOUBLE) AS lat, "
+                "false AS coordinates_swapped"
+            )
+        usable = "(x_num IS NOT NULL AND y_num IS NOT NULL AND NOT (x_num = 0 AND y_num = 0))"
+        if self.projected:
+            # NaN or infinite x/y cannot be projected: an infinite longitude marks them out
+            # of range; `project` fills in the rest.
+            infinite = (
+                f"CASE WHEN {usable} AND NOT (isfinite(x_num) AND isfinite(y_num)) "
+                "THEN 'Infinity'::DOUBLE END"
+            )
+            return f"{infinite} AS lon, {infinite} AS lat, false AS coordinates_swapped"
+        inside = "({} BETWEEN $west AND $east AND {} BETWEEN $south AND $north)"
+        swap = (
+            f"({usable} AND ((abs(y_num) > 90 AND abs(x_num) <= 90) OR ($has_bbox AND NOT "
+            f"{inside.format('x_num', 'y_num')} AND {inside.format('y_num', 'x_num')})))"
+        )
+        return (
+            f"CASE WHEN NOT {usable} THEN NULL WHEN {swap} THEN y_num ELSE x_num END AS lon, "
+            f"CASE WHEN NOT {usable} THEN NULL WHEN {swap} THEN x_num ELSE y_num END AS lat, "
+            f"coalesce({swap}, false) AS coordinates_swapped"
+        )
+
+    def parse(self) -> None:
+        """Read the source once into `parsed`."""
+        self._create_parsed(f"({self.source.select_sql}) s")
+
+    def create_empty(self) -> None:
+        """An empty `parsed` table with the same columns, for an empty input."""
+        columns = [f"CAST(NULL AS VARCHAR) AS {alias}" for alias, _, _ in self._raw_columns()]
+        self._create_parsed(f"(SELECT {', '.join(columns)} WHERE false) s")
+
+    def _raw_columns(self) -> list[tuple[str, str, str]]:
+        raw = _mapped_columns(self.profile)
+        if self.profile.coordinates is not None and self.profile.coordinates.from_geometry:
+            raw += [("r_geometry_type", "", ""), ("r_x", "", ""), ("r_y", "", "")]
+        return raw
+
+    def _create_parsed(self, source: str) -> None:
+        profile = self.profile
+        inner, outer, absolute = ["s.*"], ["s2.*"], []
+        for name in TIME_FIELDS:
+            if name in profile.columns:
+                local, absolute_time = self._time_expressions(name)
+                inner += [f"{local} AS l_{name}", f"{absolute_time} AS a_{name}"]
+                outer.append(f"coalesce(timezone($tz, l_{name}), a_{name}) AS t_{name}")
+                absolute.append(f"a_{name}")
+        if profile.coordinates is not None:
+            inner += ["try_cast(r_x AS DOUBLE) AS x_num", "try_cast(r_y AS DOUBLE) AS y_num"]
+        exclude = f" EXCLUDE ({', '.join(absolute)})" if absolute else ""
+        whens = " ".join(
+            f"WHEN {check.condition} THEN {code}" for code, check in enumerate(self.checks, 1)
+        )
+        code = f"CASE {whens} END" if whens else "CAST(NULL AS INTEGER)"
+        sql = (
+            f"CREATE TABLE parsed AS SELECT *{exclude}, {code} AS parse_code, "
+            f"{self._location_sql()}, "
+            "CAST(NULL AS VARCHAR) AS dup_reason, CAST(NULL AS BIGINT) AS dup_first "
+            f"FROM (SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {source}) s2)"
+        )
+        try:
+            _execute(self.con, sql, self.params)
+        except duckdb.Error as exc:
+            raise IngestError(f"cannot read the input: {_first_line(exc)}") from None
+
+    # -- coordinates ---------------------------------------------------------------------
+
+    def project(self, batch_size: int) -> None:
+        """Project state-plane x/y to longitude/latitude with pyproj, in batches.
+
+        Each distinct (x, y) pair is projected once (block-level geomasking makes pairs
+        repeat many times), in batches of `batch_size` pairs, and the results are joined back.
+        """
+        coordinates = self.profile.coordinates
+        assert coordinates is not None  # noqa: S101 (only called with coordinates)
+        transformer = pyproj.Transformer.from_crs(coordinates.crs, "EPSG:4326", always_xy=True)
+        use = pyproj.CRS.from_user_input(coordinates.crs).area_of_use
+        area = (
+            (
+                use.west - _AREA_MARGIN,
+                use.south - _AREA_MARGIN,
+                use.east + _AREA_MARGIN,
+                use.north + _AREA_MARGIN,
+            )
+            if use is not None
+            else None
+        )
+        _execute(
+            self.con,
+            "CREATE TABLE pairs AS SELECT DISTINCT x_num AS x, y_num AS y FROM parsed "
+            "WHERE parse_code IS NULL AND isfinite(x_num) AND isfinite(y_num) "
+            "AND NOT (x_num = 0 AND y_num = 0)",
+        )
+        _execute(
+            self.con,
+            "CREATE TABLE projected (x DOUBLE, y DOUBLE, lon DOUBLE, lat DOUBLE, "
+            "swapped BOOLEAN, failed BOOLEAN)",
+        )
+        (total,) = _execute(self.con, "SELECT count(*) FROM pairs").fetchall()[0]
+        for start in range(0, int(total), batch_size):
+            batch = _execute(
+                self.con,
+                "SELECT x, y FROM pairs WHERE rowid >= $start AND rowid < $stop",
+                {"start": start, "stop": start + batch_size},
+            ).fetchnumpy()
+            x = np.asarray(batch["x"], dtype=np.float64)
+            y = np.asarray(batch["y"], dtype=np.float64)
+            lon, lat = _transform(transformer, x, y)
+            swapped = np.zeros(x.size, dtype=bool)
+            if coordinates.bbox is not None:
+                outside = ~_inside(lon, lat, coordinates.bbox)
+                if outside.any():
+                    lon2, lat2 = _transform(transformer, y[outside], x[outside])
+                    fits = _inside(lon2, lat2, coordinates.bbox)
+                    index = np.flatnonzero(outside)[fits]
+                    lon[index], lat[index] = lon2[fits], lat2[fits]
+                    swapped[index] = True
+            # Far outside the projection's area of use the formulas still return numbers,
+            # but meaningless ones: those points are out of range, like non-finite results.
+            failed = ~(np.isfinite(lon) & np.isfinite(lat))
+            if area is not None:
+                failed |= ~_inside(lon, lat, area)
+            lon[failed], lat[failed] = 0.0, 0.0
+            chunk = {"x": x, "y": y, "lon": lon, "lat": lat, "swapped": swapped, "failed": failed}
+            self.con.register("projected_chunk", chunk)
+            try:
+                _execute(self.con, "INSERT INTO projected SELECT * FROM projected_chunk")
+            finally:
+                self.con.unregister("projected_chunk")
+        _execute(
+            self.con,
+            # A failed projection is stored as an infinite longitude: out of range below.
+            "UPDATE parsed SET lon = CASE WHEN q.failed THEN 'Infinity'::DOUBLE ELSE q.lon END, "
+            "lat = q.lat, coordinates_swapped = q.swapped "
+            "FROM projected q WHERE parsed.parse_code IS NULL "
+            "AND parsed.x_num = q.x AND parsed.y_num = q.y",
+        )
+
+    # -- the checked rows ----------------------------------------------------------------
+
+    def _checked_select(self) -> str:
+        out_of_range = (
+            "(lon IS NOT NULL AND NOT (isfinite(lon) AND isfinite(lat) "
+            "AND lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90))"
+        )
+        inside = "(lon BETWEEN $west AND $east AND lat BETWEEN $south AND $north)"
+        return (
+            "SELECT rowid + 1 AS row_number, *, "
+            "CASE WHEN parse_code IS NOT NULL THEN $reason_names[parse_code] "
+            f"WHEN {out_of_range} THEN 'coordinates_out_of_range' END AS reason, "
+            "CASE WHEN parse_code IS NOT NULL THEN $reason_columns[parse_code] "
+            f"WHEN {out_of_range} THEN $coordinate_columns END AS reason_column, "
+            "($has_bbox AND lon IS NOT NULL AND isfinite(lon) AND isfinite(lat) "
+            f"AND NOT {inside}) AS outside_bbox "
+            "FROM parsed"
+        )
+
+    def _reason_value_sql(self) -> str:
+        """SQL for the offending text of a rejected row (only evaluated for samples)."""
+        whens = " ".join(
+            f"WHEN {code} THEN {check.value}" for code, check in enumerate(self.checks, 1)
+        )
+        pair = (
+            "concat_ws(', ', coalesce(r_x, ''), coalesce(r_y, ''))"
+            if self.profile.coordinates is not None
+            else "NULL"
+        )
+        return (
+            f"left(CASE WHEN parse_code IS NULL THEN {pair} "
+            f"ELSE CASE parse_code {whens} END END, {_VALUE_LIMIT})"
+        )
+
+    # -- duplicates ----------------------------------------------------------------------
+
+    def find_duplicates(self) -> None:
+        """Fill `duplicates` and mark them in `parsed` (dup_reason, dup_first).
+
+        Candidates are found with hash aggregates: rows whose source id occurs more than once,
+        and rows (without an id, or all rows with full_row deduplication) whose hash of every
+        mapped column does. The exact comparison of every column then runs on those few.
+        """
+        profile = self.profile
+        _execute(
+            self.con,
+            "CREATE TABLE duplicates (row_number BIGINT, reason VARCHAR, first_row BIGINT)",
+        )
+        every = ", ".join(alias for alias, _, _ in self._raw_columns())
+        if profile.deduplicate_on == "none" or not every:
+            return
+        by_id = profile.deduplicate_on == "source_id"
+        # A full-row duplicate repeats every mapped column, the source id included: with
+        # deduplication on the id, only rows without an id need the (costlier) row hash.
+        hashed = "reason IS NULL AND r_source_id IS NULL" if by_id else "reason IS NULL"
+        self._run(
+            "CREATE TEMP TABLE repeated_hashes AS SELECT h FROM (SELECT hash("
+            + every
+            + f") AS h FROM checked WHERE {hashed}) GROUP BY h HAVING count(*) > 1"
+        )
+        candidates = f"({hashed} AND hash({every}) IN (SELECT h FROM repeated_hashes))"
+        if by_id:
+            self._run(
+                "CREATE TEMP TABLE repeated_ids AS SELECT r_source_id FROM checked "
+                "WHERE reason IS NULL AND r_source_id IS NOT NULL "
+                "GROUP BY r_source_id HAVING count(*) > 1"
+            )
+            candidates += " OR r_source_id IN (SELECT r_source_id FROM repeated_ids)"
+        id_rank = (
+            "CASE WHEN r_source_id IS NULL THEN 1 ELSE row_number() OVER "
+            "(PARTITION BY r_source_id ORDER BY row_number) END"
+            if by_id
+            else "1"
+        )
+        id_first = "min(row_number) OVER (PARTITION BY r_source_id)" if by_id else "NULL"
+        self._run(
+            "INSERT INTO duplicates SELECT row_number, "
+            "CASE WHEN full_rank > 1 THEN 'duplicate_row' ELSE 'duplicate_source_id' END, "
+            "CASE WHEN full_rank > 1 THEN full_first ELSE id_first END "
+            "FROM (SELECT row_number, "
+            f"row_number() OVER (PARTITION BY {every} ORDER BY row_number) AS full_rank, "
+            f"min(row_number) OVER (PARTITION BY {every}) AS full_first, "
+            f"{id_rank} AS id_rank, {id_first} AS id_first "
+            f"FROM checked WHERE reason IS NULL AND ({candidates})) "
+            "WHERE full_rank > 1 OR id_rank > 1"
+        )
+        _execute(
+            self.con,
+            "UPDATE parsed SET dup_reason = d.reason, dup_first = d.first_row "
+            "FROM duplicates d WHERE parsed.rowid = d.row_number - 1",
+        )
+
+    # -- output --------------------------------------------------------------------------
+
+    def output_sql(self) -> str:
+        """The SELECT of the kept rows in the normalised schema, in file order."""
+        profile = self.profile
+        mapped = profile.columns
+        parts = ["row_number", "CAST($kind AS VARCHAR) AS source_kind"]
+        for column in NORMALISED_COLUMNS[2:]:
+            name = column.name
+            if name in TIME_FIELDS:
+                parts.append(
+                    f"t_{name} AS {name}"
+                    if name in mapped
+                    else f"CAST(NULL AS TIMESTAMPTZ) AS {name}"
+                )
+            elif name == "initiated_by":
+                parts.append(f"{self._initiated_sql()} AS initiated_by")
+            elif name == "initiated_raw":
+                parts.append(
+                    "r_initiated_by AS initiated_raw"
+                    if "initiated_by" in mapped
+                    else "CAST(NULL AS VARCHAR) AS initiated_raw"
+                )
+            elif name in _TEXT_FIELDS:
+                parts.append(
+                    f"r_{name} AS {name}" if name in mapped else f"CAST(NULL AS VARCHAR) AS {name}"
+                )
+            elif name in ("x", "y"):
+                parts.append(
+                    f"{name}_num AS {name}" if self.projected else f"CAST(NULL AS DOUBLE) AS {name}"
+                )
+            elif name in ("lon", "lat", "coordinates_swapped"):
+                parts.append(name)
+            elif name == "extra":
+                if profile.keep_columns:
+                    # struct_pack's field names are the file's column names, quoted.
+                    members = ", ".join(
+                        f"{_quote_identifier(column)} := k_{i}"
+                        for i, column in enumerate(profile.keep_columns)
+                    )
+                    parts.append(f"CAST(to_json(struct_pack({members})) AS JSON) AS extra")
+                else:
+                    parts.append("CAST(NULL AS JSON) AS extra")
+        # No ORDER BY: with preserve_insertion_order, a filtered scan keeps file order.
+        return f"SELECT {', '.join(parts)} FROM checked WHERE reason IS NULL AND dup_reason IS NULL"
+
+    def _initiated_sql(self) -> str:
+        if "initiated_by" not in self.profile.columns:
+            return "'unknown'"
+        return (
+            "CASE WHEN list_contains($officer, upper(r_initiated_by)) THEN 'officer' "
+            "WHEN list_contains($public, upper(r_initiated_by)) THEN 'public' "
+            "ELSE 'unknown' END"
+        )
+
+    def write(self, output_path: Path) -> None:
+        """Write the kept rows to `output_path` through a temporary file and a rename."""
+        sql = self.output_sql().replace(
+            "FROM checked", f"FROM ({self._checked_select()}) AS checked"
+        )
+        _write_atomically(self.con, sql, self.params, output_path)
+
+    # -- report --------------------------------------------------------------------------
+
+    def _malformed(self) -> tuple[int, list[RowProblem], bool]:
+        """CSV lines the reader rejected: (count, samples, whether any was an encoding error)."""
+        if self.header is None:
+            return 0, [], False
+        row = _execute(self.con, "SELECT count(DISTINCT line) FROM csv_rejects").fetchone()
+        count = int(row[0]) if row else 0
+        rows = _execute(
+            self.con,
+            "SELECT line, any_value(column_name ORDER BY column_idx), "
+            "string_agg(DISTINCT error_type, '; '), any_value(csv_line) "
+            "FROM csv_rejects GROUP BY line ORDER BY line LIMIT $n",
+            {"n": self.sample_size},
+        ).fetchall()
+        samples = []
+        for line, column_name, error_type, csv_line in rows:
+            column = None
+            if isinstance(column_name, str) and column_name.startswith("c"):
+                with contextlib.suppress(ValueError, IndexError):
+                    column = self.header[int(column_name[1:])]
+            text = f"{error_type}: {csv_line}" if csv_line is not None else str(error_type)
+            samples.append(RowProblem(int(line), "malformed_record", column, text[:_VALUE_LIMIT]))
+        encoding_row = _execute(
+            self.con,
+            "SELECT count(*) FROM csv_rejects WHERE error_type ILIKE '%unicode%' "
+            "OR error_type ILIKE '%encoding%'",
+        ).fetchone()
+        return count, samples, bool(encoding_row and encoding_row[0])
+
+    def _dst_counts(self, kept_sql: str) -> tuple[int, int]:
+        """Kept rows with a local time in a repeated (ambiguous) or skipped hour."""
+        fields_ = [f for f in TIME_FIELDS if f in self.profile.columns]
+        if not fields_:
+            return 0, 0
+        bounds = _execute(
+            self.con,
+            "SELECT " + ", ".join(f"min(l_{f}), max(l_{f})" for f in fields_) + " FROM parsed",
+        ).fetchone()
+        values = [v for v in (bounds or ()) if v is not None]
+        if not values:
+            return 0, 0
+        # Daylight-saving rules are only looked up for 1900-2100 (a stray year 9999 would
+        # otherwise mean scanning eight millennia of days).
+        first, last = max(min(values).year, 1900), min(max(values).year, 2100)
+        windows = _dst_windows(self.profile.timezone, first, last) if first <= last else []
+        if not windows:
+            return 0, 0
+        _execute(
+            self.con,
+            "CREATE TEMP TABLE dst_windows (start TIMESTAMP, stop TIMESTAMP, kind VARCHAR)",
+        )
+        self.con.executemany("INSERT INTO dst_windows VALUES (?, ?, ?)", windows)
+        hits = " UNION ALL ".join(
+            f"SELECT c.row_number, w.kind FROM (SELECT row_number, l_{f} AS l {kept_sql}) c "
+            "JOIN dst_windows w ON c.l >= w.start AND c.l < w.stop"
+            for f in fields_
+        )
+        counts = dict(
+            self._run(
+                f"SELECT kind, count(DISTINCT row_number) FROM ({hits}) GROUP BY kind"
+            ).fetchall()
+        )
+        return int(counts.get("ambiguous", 0)), int(counts.get("nonexistent", 0))
+
+    def report(
+        self,
+        source_path: Path,
+        output_path: Path,
+        fmt: str,
+        seconds: float,
+        warnings: list[str],
+    ) -> IngestReport:
+        profile = self.profile
+        malformed, malformed_samples, encoding_errors = self._malformed()
+        parsed_row = _execute(self.con, "SELECT count(*) FROM parsed").fetchone()
+        parsed = int(parsed_row[0]) if parsed_row else 0
+
+        counted = dict(
+            self._run(
+                "SELECT reason, count(*) FROM checked WHERE reason IS NOT NULL GROUP BY reason"
+            ).fetchall()
+        )
+        if malformed:
+            counted["malformed_record"] = malformed
+        rejected = {k: int(counted[k]) for k in REJECTION_REASONS if k in counted}
+        counted = dict(
+            _execute(self.con, "SELECT reason, count(*) FROM duplicates GROUP BY reason").fetchall()
+        )
+        duplicates = {k: int(counted[k]) for k in DUPLICATE_REASONS if k in counted}
+
+        samples = list(malformed_samples)
+        for row_number, reason, column, value in self._run(
+            f"SELECT row_number, reason, reason_column, {self._reason_value_sql()} FROM "
+            "(SELECT *, row_number() OVER (PARTITION BY reason ORDER BY row_number) AS k "
+            "FROM checked WHERE reason IS NOT NULL) WHERE k <= $n ORDER BY reason, row_number",
+            {"n": self.sample_size},
+        ).fetchall():
+            samples.append(RowProblem(int(row_number), str(reason), column, value))
+        for row_number, reason, first_row in _execute(
+            self.con,
+            "SELECT row_number, reason, first_row FROM (SELECT *, row_number() OVER "
+            "(PARTITION BY reason ORDER BY row_number) AS k FROM duplicates) "
+            "WHERE k <= $n ORDER BY reason, row_number",
+            {"n": self.sample_size},
+        ).fetchall():
+            column = profile.columns.get("source_id") if reason == "duplicate_source_id" else None
+            samples.append(
+                RowProblem(int(row_number), str(reason), column, f"repeats row {int(first_row)}")
+            )
+
+        kept_sql = "FROM checked WHERE reason IS NULL AND dup_reason IS NULL"
+        received = "t_received_at" if "received_at" in profile.columns else "NULL"
+        stats = self._run(
+            "SELECT count(*), count(*) FILTER (lon IS NULL), "
+            "count(*) FILTER (coordinates_swapped), count(*) FILTER (outside_bbox), "
+            f"min({received}), max({received}) {kept_sql}"
+        ).fetchone()
+        assert stats is not None  # noqa: S101 (an aggregate always returns a row)
+        kept = int(stats[0])
+        dst_ambiguous, dst_nonexistent = self._dst_counts(kept_sql)
+        initiated = {"officer": 0, "public": 0, "unknown": 0}
+        for who, n in self._run(
+            f"SELECT {self._initiated_sql()} AS who, count(*) {kept_sql} GROUP BY who"
+        ).fetchall():
+            initiated[str(who)] = int(n)
+        unrecognised: list[tuple[str, int]] = []
+        if "initiated_by" in profile.columns:
+            unrecognised = [
+                (str(v), int(n))
+                for v, n in self._run(
+                    f"SELECT r_initiated_by, count(*) AS n {kept_sql} "
+                    "AND r_initiated_by IS NOT NULL "
+                    "AND NOT list_contains($known, upper(r_initiated_by)) "
+                    "GROUP BY r_initiated_by ORDER BY n DESC, r_initiated_by LIMIT 20"
+                ).fetchall()
+            ]
+
+        rejected_total = sum(rejected.values())
+        duplicate_total = sum(duplicates.values())
+        input_rows = parsed + malformed
+        if kept + rejected_total + duplicate_total != input_rows:  # pragma: no cover
+            raise RuntimeError(
+                f"row accounting failed: {input_rows} rows in, {kept} kept + {rejected_total} "
+                f"rejected + {duplicate_total} duplicates"
+            )
+        warnings = list(warnings)
+        warnings += self._warnings(input_rows, kept, rejected, int(stats[2]), unrecognised)
+        if malformed:
+            warnings.append(
+                f"{malformed} malformed line(s) were skipped: a malformed_record's row number is "
+                "its line in the file, and other row numbers count only the records read"
+            )
+        if encoding_errors:
+            warnings.append(
+                f"some lines are not {profile.csv.encoding} text: if many are, set "
+                "input.encoding in the profile (utf-8, utf-16 or latin-1)"
+            )
+        return IngestReport(
+            input_path=str(source_path),
+            output_path=str(output_path),
+            profile=profile.name,
+            input_format=fmt,
+            input_rows=input_rows,
+            kept_rows=kept,
+            rejected_rows=rejected_total,
+            duplicate_rows=duplicate_total,
+            rejected_by_reason=MappingProxyType(rejected),
+            duplicates_by_reason=MappingProxyType(duplicates),
+            samples=tuple(samples),
+            kept_without_coordinates=int(stats[1]),
+            coordinates_swapped=int(stats[2]),
+            outside_bbox=int(stats[3]),
+            dst_ambiguous=dst_ambiguous,
+            dst_nonexistent=dst_nonexistent,
+            initiated_by=MappingProxyType(initiated),
+            unrecognised_initiated_values=tuple(unrecognised),
+            received_from=stats[4].isoformat() if stats[4] is not None else None,
+            received_to=stats[5].isoformat() if stats[5] is not None else None,
+            warnings=tuple(warnings),
+            seconds=round(seconds, 3),
+        )
+
+    def _warnings(
+        self,
+        input_rows: int,
+        kept: int,
+        rejected: Mapping[str, int],
+        swapped: int,
+        unrecognised: Sequence[tuple[str, int]],
+    ) -> list[str]:
+        warnings = []
+        if input_rows == 0 and not self.source.empty:
+            warnings.append("the file has a header but no data rows")
+        if input_rows and kept == 0:
+            warnings.append("no row was kept: check the profile against the file")
+        for reason, n in rejected.items():
+            if input_rows and n / input_rows > 0.5:
+                hint = {
+                    "unparseable_timestamp": ": the profile's time_formats may not match the file",
+                    "malformed_record": ": check input.delimiter, quote and encoding",
+                }.get(reason, "")
+                warnings.append(f"{n} of {input_rows} rows rejected as {reason}{hint}")
+        if kept and swapped / kept > 0.5:
+            warnings.append(
+                f"{swapped} of {kept} kept rows had longitude and latitude exchanged: the "
+                "profile's coordinates.x and coordinates.y may be the wrong way round"
+            )
+        if unrecognised:
+            shown = ", ".join(f"{v!r} ({n})" for v, n in unrecognised[:5])
+            warnings.append(f"initiated_by values not in the profile (counted as unknown): {shown}")
+        return warnings
+
+
+def _dst_windows(
+    zone: str, first_year: int, last_year: int
+) -> list[tuple[dt.datetime, dt.datetime, str]]:
+    """Local-time windows that are repeated ('ambiguous') or skipped ('nonexistent').
+
+    Found with the standard library's zoneinfo by comparing UTC offsets day by day and then
+    narrowing each change to the minute.
+    """
+    tz = zoneinfo.ZoneInfo(zone)
+    utc = dt.UTC
+    windows = []
+    day = dt.datetime(first_year, 1, 1, tzinfo=utc)
+    end = dt.datetime(last_year + 1, 1, 2, tzinfo=utc)
+    step = dt.timedelta(days=1)
+    while day < end:
+        before, after = day.astimezone(tz).utcoffset(), (day + step).astimezone(tz).utcoffset()
+        if before != after and before is not None and after is not None:
+            low, high = day, day + step
+            while high - low > dt.timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                if middle.astimezone(tz).utcoffset() == before:
+                    low = middle
+                else:
+                    high = middle
+            instant = high.replace(tzinfo=None)  # the first minute under the new offset, UTC
+            start, stop = sorted((instant + before, instant + after))
+            windows.append((start, stop, "nonexistent" if after > before else "ambiguous"))
+        day += step
+    return windows
+
+
+def _transform(
+    transformer: pyproj.Transformer, x: np.ndarray[Any, Any], y: np.ndarray[Any, Any]
+) -> tuple[np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.float64]]]:
+    lon, lat = transformer.transform(x, y, errcheck=False)
+    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+
+
+def _inside(
+    lon: np.ndarray[Any, Any], lat: np.ndarray[Any, Any], bbox: tuple[float, float, float, float]
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    west, south, east, north = bbox
+    with np.errstate(invalid="ignore"):
+        inside: np.ndarray[Any, np.dtype[np.bool_]] = (
+            (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+        )
+    return inside
+
+
+def _write_atomically(
+    con: duckdb.DuckDBPyConnection, select_sql: str, params: dict[str, Any], output: Path
+) -> None:
+    partial = output.with_name(f".{output.name}.{uuid.uuid4().hex}.partial")
+    try:
+        _execute(
+            con,
+            f"COPY ({select_sql}) TO $target (FORMAT parquet, COMPRESSION zstd)",
+            {**params, "target": str(partial)},
+        )
+        os.replace(partial, output)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+
+
+def normalised_schema_sql() -> str:
+    """A DuckDB column list (``name TYPE, ...``) of the normalised table, for CREATE TABLE."""
+    return ", ".join(f"{c.name} {c.type}" for c in NORMALISED_COLUMNS)
+
+
+__all__ = [
+    "DUPLICATE_REASONS",
+    "NORMALISED_COLUMNS",
+    "REJECTION_REASONS",
+    "IngestError",
+    "IngestReport",
+    "MissingColumnError",
+    "NormalisedColumn",
+    "RowProblem",
+    "ingest",
+    "normalised_schema_sql",
+]
