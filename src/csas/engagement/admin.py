@@ -16,35 +16,21 @@ from django.http import HttpRequest, HttpResponse
 
 from csas.engagement import models, services
 from csas.engagement.selectors import survey_missing_translations
-from csas.strategy.admin import StrategyOfficeAdmin
-from csas.strategy.rules import is_strategy_office
+from csas.strategy.admin import StrategyOfficeAdmin, StrategyOfficeInline
 
 
-class OfficeInline(admin.TabularInline):  # type: ignore[type-arg]
-    extra = 0
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(is_strategy_office(request.user))
-
-    has_change_permission = has_view_permission
-    has_delete_permission = has_view_permission
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(is_strategy_office(request.user))
-
-
-class OptionInline(OfficeInline):
+class OptionInline(StrategyOfficeInline):
     model = models.Option
     fields = ["order", "value", "label", "prefer_not_to_say", "exclusive", "strategy_ref"]
 
 
-class QuestionInline(OfficeInline):
+class QuestionInline(StrategyOfficeInline):
     model = models.Question
     fields = ["order", "key", "kind", "text", "required", "demographic"]
     show_change_link = True
 
 
-class SectionInline(OfficeInline):
+class SectionInline(StrategyOfficeInline):
     model = models.Section
     fields = ["order", "key", "title"]
     show_change_link = True

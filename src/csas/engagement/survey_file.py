@@ -14,9 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
-from csas.strategy.loader import Problem, StrategyFileError, field_location, parse_data_file
+from csas.strategy.loader import Problem, StrategyFileError, parse_data_file, schema_problems
 
 OPTION_KINDS = {"single_choice", "multiple_choice", "likert", "ranking", "top_n"}
 CONDITION_KINDS = {"single_choice", "multiple_choice", "likert"}
@@ -63,19 +61,6 @@ def expected_translation_keys(data: dict[str, Any]) -> list[str]:
                     keys.append(f"{base}.{field}")
             keys += [f"{base}.options.{option['value']}" for option in question.get("options", [])]
     return keys
-
-
-def _schema_problems(data: Any) -> list[Problem]:
-    validator = jsonschema.Draft202012Validator(schema())
-    problems = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
-        message = error.message
-        if error.validator == "additionalProperties":
-            message = f"unknown field ({error.message})"
-        elif error.validator == "enum":
-            message = f"{error.instance!r} is not one of {error.validator_value}"
-        problems.append(Problem(field_location(error.absolute_path), message))
-    return problems
 
 
 def _option_values(question: dict[str, Any], scales: dict[str, Any]) -> list[str] | None:
@@ -191,7 +176,7 @@ def read_survey_file(path: Path) -> SurveyDocument:
         data = parse_data_file(path)
     except StrategyFileError as exc:
         raise SurveyFileError(path, exc.problems) from None
-    problems = _schema_problems(data)
+    problems = schema_problems(data, schema())
     if not problems:
         problems = _check(data)
     if problems:

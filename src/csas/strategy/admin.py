@@ -30,8 +30,9 @@ class StrategyOfficeAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
         return bool(is_strategy_office(request.user))
 
 
-class ActionPartnerInline(admin.TabularInline[models.ActionPartner, models.Action]):
-    model = models.ActionPartner
+class StrategyOfficeInline(admin.TabularInline):  # type: ignore[type-arg]
+    """Inline rows editable by the strategy office only."""
+
     extra = 0
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -42,6 +43,10 @@ class ActionPartnerInline(admin.TabularInline[models.ActionPartner, models.Actio
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(is_strategy_office(request.user))
+
+
+class ActionPartnerInline(StrategyOfficeInline):
+    model = models.ActionPartner
 
 
 @admin.register(models.City)

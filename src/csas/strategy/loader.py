@@ -118,8 +118,9 @@ def parse_data_file(path: Path) -> Any:
         raise StrategyFileError(path, [Problem(where, f"not valid JSON: {exc.msg}")]) from None
 
 
-def _schema_problems(data: Any) -> list[Problem]:
-    validator = jsonschema.Draft202012Validator(schema())
+def schema_problems(data: Any, json_schema: dict[str, Any]) -> list[Problem]:
+    """Every place `data` breaks `json_schema`, as problems a person can act on."""
+    validator = jsonschema.Draft202012Validator(json_schema)
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         message = error.message
@@ -348,7 +349,7 @@ def read_strategy_file(path: Path) -> StrategyDocument:
     """Parse and check a strategy file; raise `StrategyFileError` listing every problem."""
     path = Path(path)
     data = parse_data_file(path)
-    problems = _schema_problems(data)
+    problems = schema_problems(data, schema())
     if problems:
         raise StrategyFileError(path, problems)
     departments = {department["slug"] for department in data.get("departments", [])}
