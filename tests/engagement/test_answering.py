@@ -256,3 +256,19 @@ def test_outside_the_city_and_prefer_not_to_say_are_translated(small_survey: Sur
         options.get(value="outside_city").translations["es"]["label"] != "I live outside the city"
     )
     assert options.get(value="prefer_not_to_say").translations["es"]["label"]
+
+
+def test_submitting_uses_a_bounded_number_of_queries(
+    small_survey: Survey, django_assert_max_num_queries: Any
+) -> None:
+    from csas.engagement.services import response_submit
+
+    client = Client()
+    page = _start(client, small_survey)
+    for data in (PAGE_1, PAGE_2, PAGE_3):
+        page = client.post(page, data)["Location"]
+    response = Response.objects.get()
+    # Pinned so the survey-submit path (benchmarked under load) does not grow unnoticed.
+    with django_assert_max_num_queries(10):
+        response_submit(response=response)
+    assert Response.objects.get().status == "submitted"

@@ -468,46 +468,52 @@ def response_save_section(
     return SectionResult(errors={}, saved=saved)
 
 
-def _snapshot_demographics(response: Response) -> dict[str, Any]:
-    snapshot: dict[str, Any] = {}
-    for answer in response.answers.select_related("question"):
-        category = answer.question.demographic
-        if category:
-            snapshot[category] = answer.value.get("choices", answer.value.get("choice"))
-    return snapshot
-
-
 @transaction.atomic
 def response_submit(*, response: Response) -> Response:
     """Submit a response: demographics snapshotted, open answers queued for moderation.
 
     Submitting twice (a retried POST) returns the already submitted response unchanged.
     """
-    response = Response.objects.select_for_update().get(pk=response.pk)
+    response = (
+        Response.objects.select_for_update(of=("self",))
+        .select_related("survey")
+        .get(pk=response.pk)
+    )
     if response.status == ResponseStatus.SUBMITTED:
         return response
     survey = response.survey
     if survey.status != SurveyStatus.OPEN:
         raise SurveyClosed
-    answers = _current_answers(response)
-    for question in survey.questions.prefetch_related("options"):
-        spec = question_spec(question)
-        if spec.required and question.key not in answers and is_shown(spec, answers):
-            raise AnswerError(question.key, "This question needs an answer.")
-    response.demographics = _snapshot_demographics(response)
-    for answer in response.answers.select_related("question"):
-        choice = answer.value.get("choice")
+    stored = list(response.answers.select_related("question"))
+    answers = {answer.question.key: answer.value for answer in stored}
+    for question in survey.questions.filter(required=True):
+        spec = QuestionSpec(
+            key=question.key, kind=question.kind, required=True, show_if=question.show_if
+        )
+        if question.key not in answers and is_shown(spec, answers):
+            raise AnswerError(question.key, translation.gettext("This question needs an answer."))
+    response.demographics = {
+        answer.question.demographic: answer.value.get("choices", answer.value.get("choice"))
+        for answer in stored
+        if answer.question.demographic
+    }
+    for answer in stored:
         if answer.question.kind in {QuestionKind.NEIGHBOURHOOD, QuestionKind.COUNCIL_DISTRICT}:
-            option = answer.question.options.filter(value=choice).first()
+            option = (
+                Option.objects.select_related("geography")
+                .filter(question_id=answer.question_id, value=answer.value.get("choice"))
+                .first()
+            )
             geography = option.geography if option is not None else None
             if answer.question.kind == QuestionKind.NEIGHBOURHOOD:
                 response.neighbourhood = geography
             else:
                 response.council_district = geography
+    for answer in stored:
         if answer.question.kind == QuestionKind.OPEN_TEXT and answer.value.get("text"):
             redacted, reasons = _moderate(answer.value["text"])
             FeedbackItem.objects.create(
-                strategy=survey.strategy,
+                strategy_id=survey.strategy_id,
                 source=FeedbackSource.SURVEY_ANSWER,
                 text=answer.value["text"],
                 redacted_text=redacted,
@@ -516,13 +522,22 @@ def response_submit(*, response: Response) -> Response:
                 geography=response.neighbourhood,
                 speaker_demographics=response.demographics,
                 answer=answer,
-                activity=survey.activity,
+                activity_id=survey.activity_id,
             )
     response.status = ResponseStatus.SUBMITTED
     response.submitted_at = timezone.now()
     try:
         with transaction.atomic():
-            response.save()
+            response.save(
+                update_fields=[
+                    "status",
+                    "submitted_at",
+                    "demographics",
+                    "neighbourhood",
+                    "council_district",
+                    "updated_at",
+                ]
+            )
     except IntegrityError:
         raise AlreadyResponded from None
     if response.invitation_id is not None:
