@@ -80,6 +80,12 @@ MATRIX: dict[str, tuple[str, list[int]]] = {
     "api-v1:indicators": ("/api/v1/indicators", [200] * 5),
     "api-v1:observations": ("/api/v1/indicators/none/observations", [404] * 5),
     "api-v1:geographies": ("/api/v1/geographies", [200] * 5),
+    "progress:my_updates": ("/manage/updates/", [LOGIN, 200, 200, 200, 200]),
+    "progress:update_edit": (
+        "/manage/updates/actions/{own_action}/periods/999999/",
+        [LOGIN, 404, 404, 404, 404],
+    ),
+    "progress:update_decide": ("/manage/updates/updates/1/decide/", [405] * 5),  # POST only
     "engagement:survey_list": ("/surveys/", [200, 200, 200, 200, 200]),
     "engagement:survey_start": ("/surveys/{survey}/", [200, 200, 200, 200, 200]),
     # The resume link is the respondent's private key to their own unfinished response.

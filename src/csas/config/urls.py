@@ -14,6 +14,7 @@ urlpatterns += i18n_patterns(
     path("", include("csas.insight.urls")),
     path("accounts/", include("csas.accounts.urls")),
     path("manage/engagement/", include("csas.engagement.staff_urls")),
+    path("manage/updates/", include("csas.progress.urls")),
     path("manage/", include("csas.strategy.urls")),
     prefix_default_language=False,
 )

@@ -126,3 +126,23 @@ def progress_overview(
             }
         )
     return rows
+
+
+def actions_writable(user: Any) -> QuerySet[Action]:
+    """Published-version actions this person may write updates for."""
+    from django.db.models import Q
+
+    from csas.accounts.models import Role
+    from csas.strategy.rules import is_strategy_office
+
+    actions = (
+        Action.objects.filter(version__is_published=True)
+        .select_related("goal", "lead_department")
+        .order_by("goal__number", "order")
+    )
+    if is_strategy_office(user):
+        return actions
+    allowed = Q(owners__user=user)
+    if getattr(user, "role", "") == Role.DEPARTMENT_EDITOR and user.department_id:
+        allowed |= Q(lead_department_id=user.department_id)
+    return actions.filter(allowed).distinct()

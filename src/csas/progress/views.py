@@ -1,0 +1,113 @@
+"""Back-office pages for quarterly updates: "My updates", writing one, reviewing, approving."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from csas.progress import selectors, services
+from csas.progress.models import ActionUpdate, ReportingPeriod, UpdateStatus
+from csas.strategy.models import Action
+from csas.strategy.rules import is_strategy_office
+
+
+class UpdateForm(forms.Form):
+    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=UpdateStatus.choices)
+    narrative = forms.CharField(
+        label=gettext_lazy("What happened this quarter"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=5000,
+    )
+
+
+@require_safe
+@login_required
+def my_updates(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("strategy.use_back_office"):
+        raise PermissionDenied
+    queue = list(selectors.updates_for_owner(request.user))
+    office_queue = (
+        list(
+            ActionUpdate.objects.filter(state="office_approval").select_related("action", "period")
+        )
+        if is_strategy_office(request.user)
+        else []
+    )
+    periods = list(ReportingPeriod.objects.order_by("-starts_on")[:4])
+    writable = list(selectors.actions_writable(request.user))
+    return render(
+        request,
+        "progress/my_updates.html",
+        {"queue": queue, "office_queue": office_queue, "periods": periods, "writable": writable},
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def update_edit(request: HttpRequest, action_pk: int, period_pk: int) -> HttpResponse:
+    action = Action.objects.select_related("goal", "lead_department").filter(pk=action_pk).first()
+    period = ReportingPeriod.objects.filter(pk=period_pk).first()
+    if action is None or period is None:
+        raise Http404("No such action or period.")
+    if not services.can_write_update(request.user, action):
+        raise PermissionDenied
+    update = ActionUpdate.objects.filter(action=action, period=period).first()
+    initial = {"status": update.status, "narrative": update.narrative} if update else None
+    form = UpdateForm(request.POST or None, initial=initial)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            update = services.update_save_draft(
+                action=action,
+                period=period,
+                author=request.user,
+                status=form.cleaned_data["status"],
+                narrative=form.cleaned_data["narrative"],
+            )
+            if "submit" in request.POST:
+                services.update_submit(update=update, by=request.user)
+                messages.success(request, _("Update sent for department review."))
+            else:
+                messages.success(request, _("Draft saved."))
+            return redirect("progress:my_updates")
+        except ValidationError as exc:
+            error = "; ".join(exc.messages)
+    return render(
+        request,
+        "progress/update_edit.html",
+        {"action": action, "period": period, "form": form, "update": update, "error": error},
+        status=400 if error else 200,
+    )
+
+
+@require_POST
+@login_required
+def update_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Review, approve or return an update, as the workflow allows for this person."""
+    update = ActionUpdate.objects.select_related("action").filter(pk=pk).first()
+    if update is None:
+        raise Http404("No such update.")
+    decision = request.POST.get("decision")
+    try:
+        if decision == "review":
+            services.update_review(update=update, by=request.user)
+        elif decision == "approve":
+            services.update_approve(update=update, by=request.user)
+        elif decision == "return":
+            services.update_return(
+                update=update, by=request.user, comment=request.POST.get("comment", "")
+            )
+        else:
+            raise ValidationError(_("Unknown decision."))
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    else:
+        messages.success(request, _("Done."))
+    return redirect("progress:my_updates")
