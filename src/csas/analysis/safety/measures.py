@@ -1,0 +1,660 @@
+"""Measures for the safety data lab: per-capita rates, response times and period changes.
+
+Three functions on plain per-call arrays (as read from the normalised Parquet file that
+`csas.analysis.safety.ingest` writes, with areas from `csas.analysis.safety.geo.assign_points`):
+
+``rates_by_area_month``
+    Calls per area and month, the rate per `per` residents and an exact 95% Poisson interval
+    on it (Garwood 1936: ``chi2.ppf(0.025, 2k) / 2`` to ``chi2.ppf(0.975, 2k + 2) / 2`` for a
+    count k, scaled by ``per / population``). Cells with fewer than `threshold` calls are
+    flagged ``suppressed`` and publish no numbers. Calls with no area are counted per month,
+    never dropped.
+
+``response_times``
+    Per priority and area, the median and 90th percentile of received -> dispatched and
+    received -> arrived, in minutes, with seeded percentile-bootstrap 95% intervals, and the
+    ratio of the area's median to the citywide median for the same priority. Missing and
+    negative intervals are excluded and counted by reason.
+
+``period_change``
+    Per area, the change between two periods and the rate ratio current / previous with an
+    exact conditional 95% interval: given the total ``a + b``, the current count ``a`` is
+    binomial with ``p = RR e_c / (RR e_c + e_p)`` (e = exposure, for example days in the
+    period); the Clopper-Pearson interval on p is mapped to RR = ``p / (1 - p) * e_p / e_c``.
+
+Example: five calls in two areas over two months, one with no area.
+
+>>> table = rates_by_area_month(
+...     ["A", "A", "B", None, "A"],
+...     ["2024-01", "2024-01", "2024-01", "2024-02", "2024-02"],
+...     {"A": 2000, "B": 500},
+...     threshold=2,
+... )
+>>> table.months, table.counts.tolist(), table.n_no_area
+(('2024-01', '2024-02'), [[2, 1], [1, 0]], 1)
+>>> first = table.cells[0]
+>>> first.area, first.month, first.count, first.rate, first.suppressed
+('A', '2024-01', 2, 1.0, False)
+>>> table.cells[1].count is None and table.cells[1].suppressed
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: The priority label given to calls whose priority is missing.
+NO_PRIORITY = "(none)"
+
+#: Reasons an interval is left out of `response_times`, in the order they are checked.
+ExclusionReason = Literal["missing_received", "missing_end", "negative"]
+EXCLUSION_REASONS: tuple[ExclusionReason, ...] = ("missing_received", "missing_end", "negative")
+
+#: The two intervals `response_times` measures, both starting when the call was received.
+Interval = Literal["dispatch", "arrival"]
+INTERVALS: tuple[Interval, ...] = ("dispatch", "arrival")
+
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_CONFIDENCE = 0.95
+_BOOT_BLOCK = 2_000_000  # resampled values held at once by the bootstrap (about 16 MB)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rates by area and month
+
+
+@dataclass(frozen=True)
+class RateCell:
+    """One area x month cell, as it may be published.
+
+    Fields:
+        area: the area code.
+        month: the month, ``YYYY-MM``.
+        count: calls in the cell, or None when suppressed.
+        rate: calls per `RateTable.per` residents, or None when suppressed.
+        rate_low: lower end of the exact 95% Poisson interval on the rate, or None.
+        rate_high: upper end of that interval, or None.
+        suppressed: True when the count is below the table's threshold.
+    """
+
+    area: str
+    month: str
+    count: int | None
+    rate: float | None
+    rate_low: float | None
+    rate_high: float | None
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class RateTable:
+    """Calls per area and month, with per-capita rates. Every call is counted exactly once.
+
+    Fields:
+        areas: the area codes, in the order of `population_by_area`.
+        months: every month that has a call, sorted.
+        population: residents per area, aligned with `areas`.
+        counts: calls per area (rows) and month (columns), unsuppressed: for internal
+            analysis only, never for publication.
+        cells: one `RateCell` per area x month, area by area, with suppression applied.
+        no_area_by_month: calls with no area, per month (months with none left out).
+        n_total: calls given.
+        n_no_area: calls with no area (missing, empty or outside every area).
+        per: the rate's denominator, residents.
+        threshold: cells with fewer calls than this are suppressed.
+        method: how the rates and intervals were computed.
+    """
+
+    areas: tuple[str, ...]
+    months: tuple[str, ...]
+    population: FloatArray
+    counts: IntArray
+    cells: tuple[RateCell, ...]
+    no_area_by_month: dict[str, int]
+    n_total: int
+    n_no_area: int
+    per: float
+    threshold: int
+    method: str
+
+    def __post_init__(self) -> None:
+        if int(self.counts.sum()) + self.n_no_area != self.n_total:
+            raise AssertionError("rates lost calls: counted + no area != total")
+
+
+def poisson_interval(count: int, confidence: float = _CONFIDENCE) -> tuple[float, float]:
+    """The exact (Garwood) interval on the mean of a Poisson variable observed as `count`.
+
+    >>> low, high = poisson_interval(10)
+    >>> round(low, 3), round(high, 2)
+    (4.795, 18.39)
+    >>> poisson_interval(0)[0]
+    0.0
+    """
+    if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
+        raise ValueError(f"count must be a non-negative integer, got {count!r}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
+    tail = (1 - confidence) / 2
+    low = 0.0 if count == 0 else float(stats.chi2.ppf(tail, 2 * count)) / 2
+    high = float(stats.chi2.ppf(1 - tail, 2 * count + 2)) / 2
+    return low, high
+
+
+def rates_by_area_month(
+    area_codes: Sequence[str | None] | npt.ArrayLike,
+    months: Sequence[str] | npt.ArrayLike,
+    population_by_area: Mapping[str, float],
+    *,
+    per: float = 1000,
+    threshold: int = 10,
+) -> RateTable:
+    """Count calls per area and month and turn them into rates per `per` residents.
+
+    `area_codes` and `months` hold one entry per call. An area code that is None, NaN or
+    empty means the call has no area (``Assignment.point_codes()`` gives "" for points
+    outside every area or without a location); such calls are counted in `no_area_by_month`.
+    Every area in `population_by_area` gets a cell for every month that has a call, zero
+    counts included; an area code not in `population_by_area` is an error (it has no
+    denominator), as is a population that is not a positive number.
+    """
+    areas = _labels(area_codes, "area_codes")
+    month_of_call = _months(months, "months")
+    if len(areas) != len(month_of_call):
+        raise ValueError(
+            f"area_codes has {len(areas)} calls but months has {len(month_of_call)}; "
+            "they must match"
+        )
+    per = _positive(per, "per")
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0:
+        raise ValueError(f"threshold must be a non-negative integer, got {threshold!r}")
+    codes, population = _populations(population_by_area)
+
+    unknown = sorted({a for a in areas if a is not None} - set(codes))
+    if unknown:
+        raise ValueError(
+            f"population_by_area has no population for area codes {unknown[:5]}"
+            f"{' ...' if len(unknown) > 5 else ''}: add them, or map those calls to no area"
+        )
+    month_list = tuple(sorted(set(month_of_call)))
+    area_index = {code: i for i, code in enumerate(codes)}
+    month_index = {month: j for j, month in enumerate(month_list)}
+    counts = np.zeros((len(codes), len(month_list)), dtype=np.int64)
+    no_area: dict[str, int] = {}
+    for area, month in zip(areas, month_of_call, strict=True):
+        if area is None:
+            no_area[month] = no_area.get(month, 0) + 1
+        else:
+            counts[area_index[area], month_index[month]] += 1
+
+    cells = []
+    for i, code in enumerate(codes):
+        scale = per / float(population[i])
+        for j, month in enumerate(month_list):
+            k = int(counts[i, j])
+            if k < threshold:
+                cells.append(RateCell(code, month, None, None, None, None, suppressed=True))
+                continue
+            low, high = poisson_interval(k)
+            cells.append(RateCell(code, month, k, k * scale, low * scale, high * scale, False))
+
+    return RateTable(
+        areas=codes,
+        months=month_list,
+        population=population,
+        counts=counts,
+        cells=tuple(cells),
+        no_area_by_month=dict(sorted(no_area.items())),
+        n_total=len(areas),
+        n_no_area=sum(no_area.values()),
+        per=per,
+        threshold=threshold,
+        method=(
+            f"calls per {per:g} residents; exact (Garwood) 95% Poisson interval on the count, "
+            f"chi2.ppf(0.025, 2k)/2 to chi2.ppf(0.975, 2k+2)/2, scaled by per/population; "
+            f"cells with fewer than {threshold} calls suppressed"
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Response times
+
+
+@dataclass(frozen=True)
+class ResponseTimeRow:
+    """Response times for one priority, one area (or citywide) and one interval, in minutes.
+
+    Fields:
+        priority: the priority label (`NO_PRIORITY` for calls without one).
+        area: the area code, or None for the citywide row (all calls of the priority,
+            including those with no area).
+        interval: ``"dispatch"`` (received -> dispatched) or ``"arrival"`` (received ->
+            arrived).
+        n: intervals used (missing and negative ones excluded).
+        median, p90: numpy's median and 90th percentile (linear interpolation); None if n = 0.
+        median_low, median_high, p90_low, p90_high: percentile-bootstrap 95% interval ends.
+        ratio_to_city: the area's median over the citywide median for the same priority and
+            interval; None for citywide rows, for n = 0, or when the citywide median is 0.
+        ratio_low, ratio_high: bootstrap 95% interval on the ratio, from the same resamples
+            (None where the ratio is, or where a resampled citywide median is 0).
+    """
+
+    priority: str
+    area: str | None
+    interval: Interval
+    n: int
+    median: float | None
+    median_low: float | None
+    median_high: float | None
+    p90: float | None
+    p90_low: float | None
+    p90_high: float | None
+    ratio_to_city: float | None
+    ratio_low: float | None
+    ratio_high: float | None
+
+
+@dataclass(frozen=True)
+class ResponseTimeTable:
+    """Response times by priority and area. For each interval, every call is either used in
+    exactly one citywide row or excluded with a reason.
+
+    Fields:
+        rows: for each interval, priority (sorted) and then the citywide row followed by
+            each area (sorted) with at least one call of that priority.
+        excluded: per interval, calls left out by reason (`EXCLUSION_REASONS`).
+        n_total: calls given.
+        n_boot: bootstrap resamples.
+        seed: the seed the resamples were drawn with.
+        method: how the figures and intervals were computed.
+    """
+
+    rows: tuple[ResponseTimeRow, ...]
+    excluded: dict[Interval, dict[ExclusionReason, int]]
+    n_total: int
+    n_boot: int
+    seed: int
+    method: str
+
+    def __post_init__(self) -> None:
+        for interval in INTERVALS:
+            used = sum(r.n for r in self.rows if r.interval == interval and r.area is None)
+            if used + sum(self.excluded[interval].values()) != self.n_total:
+                raise AssertionError(f"{interval}: used + excluded != total")
+
+    def row(self, priority: str, area: str | None, interval: Interval) -> ResponseTimeRow:
+        """The row for one priority, area (None: citywide) and interval."""
+        for r in self.rows:
+            if (r.priority, r.area, r.interval) == (priority, area, interval):
+                return r
+        raise KeyError((priority, area, interval))
+
+
+def response_times(
+    received: npt.ArrayLike,
+    dispatched: npt.ArrayLike,
+    arrived: npt.ArrayLike,
+    priority: Sequence[str | None] | npt.ArrayLike,
+    area: Sequence[str | None] | npt.ArrayLike,
+    *,
+    n_boot: int = 1000,
+    seed: int,
+) -> ResponseTimeTable:
+    """Median and 90th percentile response times per priority and area, with intervals.
+
+    Times are numpy ``datetime64`` arrays read as UTC (as DuckDB returns TIMESTAMPTZ; NaT or
+    a masked value is missing) or sequences of timezone-aware datetimes or None; naive
+    datetimes are refused. Priorities are free-text categories; a missing one becomes
+    `NO_PRIORITY`. A missing or empty area leaves the call in the citywide row only.
+
+    The bootstrap resamples calls with replacement within each area (calls with no area
+    form one more stratum), `n_boot` times, and computes every area's and the city's
+    statistics from the same resample, so the ratio's interval reflects that an area is
+    part of the city. Cost is about `n_boot` x calls per priority.
+    """
+    times = [
+        _utc_times(received, "received"),
+        _utc_times(dispatched, "dispatched"),
+        _utc_times(arrived, "arrived"),
+    ]
+    priorities = [NO_PRIORITY if p is None else p for p in _labels(priority, "priority")]
+    areas = _labels(area, "area")
+    n = len(times[0])
+    for name, size in (
+        ("dispatched", len(times[1])),
+        ("arrived", len(times[2])),
+        ("priority", len(priorities)),
+        ("area", len(areas)),
+    ):
+        if size != n:
+            raise ValueError(f"received has {n} calls but {name} has {size}; they must match")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 1:
+        raise ValueError(f"n_boot must be a positive integer, got {n_boot!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+
+    rng = np.random.default_rng(seed)
+    priority_array = np.array(priorities, dtype=object)
+    area_array = np.array(["" if a is None else a for a in areas], dtype=object)
+    rows: list[ResponseTimeRow] = []
+    excluded: dict[Interval, dict[ExclusionReason, int]] = {}
+    for interval, end in zip(INTERVALS, times[1:], strict=True):
+        minutes = (end - times[0]) / np.timedelta64(60, "s")
+        missing_received = np.isnat(times[0])
+        missing_end = ~missing_received & np.isnat(end)
+        negative = ~missing_received & ~missing_end & (minutes < 0)
+        excluded[interval] = {
+            "missing_received": int(missing_received.sum()),
+            "missing_end": int(missing_end.sum()),
+            "negative": int(negative.sum()),
+        }
+        used = ~(missing_received | missing_end | negative)
+        for label in sorted(set(priorities)):
+            chosen = used & (priority_array == label)
+            rows.extend(
+                _priority_rows(
+                    label, interval, minutes[chosen], area_array[chosen], n_boot=n_boot, rng=rng
+                )
+            )
+
+    return ResponseTimeTable(
+        rows=tuple(rows),
+        excluded=excluded,
+        n_total=n,
+        n_boot=n_boot,
+        seed=seed,
+        method=(
+            "minutes from received to dispatched / arrived; missing and negative intervals "
+            "excluded; median and p90 by numpy (linear interpolation); 95% percentile-"
+            f"bootstrap intervals from {n_boot} resamples stratified by area (seed {seed}); "
+            "ratio = area median / citywide median of the same priority, from the same resamples"
+        ),
+    )
+
+
+def _priority_rows(
+    label: str,
+    interval: Interval,
+    minutes: FloatArray,
+    areas: npt.NDArray[np.object_],
+    *,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> list[ResponseTimeRow]:
+    strata = sorted(set(areas.tolist()))
+    values = [minutes[areas == s] for s in strata]
+    n_city = int(minutes.size)
+    boot_median = np.empty((len(strata), n_boot))
+    boot_p90 = np.empty((len(strata), n_boot))
+    city_median = np.empty(n_boot)
+    city_p90 = np.empty(n_boot)
+    if n_city:
+        block = max(1, _BOOT_BLOCK // n_city)
+        for start in range(0, n_boot, block):
+            stop = min(n_boot, start + block)
+            samples = [v[rng.integers(0, v.size, size=(stop - start, v.size))] for v in values]
+            for s, sample in enumerate(samples):
+                boot_median[s, start:stop] = np.median(sample, axis=1)
+                boot_p90[s, start:stop] = np.quantile(sample, 0.9, axis=1)
+            pooled = np.concatenate(samples, axis=1)
+            city_median[start:stop] = np.median(pooled, axis=1)
+            city_p90[start:stop] = np.quantile(pooled, 0.9, axis=1)
+
+    city_row = _row(label, None, interval, minutes, city_median, city_p90, None, None)
+    rows = [city_row]
+    for s, stratum in enumerate(strata):
+        if stratum == "":
+            continue
+        rows.append(
+            _row(
+                label,
+                stratum,
+                interval,
+                values[s],
+                boot_median[s],
+                boot_p90[s],
+                city_row.median,
+                city_median,
+            )
+        )
+    return rows
+
+
+def _row(
+    label: str,
+    area: str | None,
+    interval: Interval,
+    values: FloatArray,
+    boot_median: FloatArray,
+    boot_p90: FloatArray,
+    city: float | None,
+    boot_city: FloatArray | None,
+) -> ResponseTimeRow:
+    if values.size == 0:
+        return ResponseTimeRow(label, area, interval, 0, *([None] * 9))
+    median = float(np.median(values))
+    p90 = float(np.quantile(values, 0.9))
+    ratio = ratio_low = ratio_high = None
+    if city is not None and boot_city is not None and city != 0:
+        ratio = median / city
+        if np.all(boot_city != 0):
+            ratio_low, ratio_high = _percentile_interval(boot_median / boot_city)
+    return ResponseTimeRow(
+        label,
+        area,
+        interval,
+        int(values.size),
+        median,
+        *_percentile_interval(boot_median),
+        p90,
+        *_percentile_interval(boot_p90),
+        ratio,
+        ratio_low,
+        ratio_high,
+    )
+
+
+def _percentile_interval(draws: FloatArray) -> tuple[float, float]:
+    tail = 100 * (1 - _CONFIDENCE) / 2
+    low, high = np.percentile(draws, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+# ---------------------------------------------------------------------------------------------
+# Period-over-period change
+
+
+@dataclass(frozen=True)
+class PeriodChange:
+    """The change in one area between two periods.
+
+    Fields:
+        area: the area code.
+        current, previous: counts in the two periods.
+        difference: current - previous.
+        ratio: the rate ratio (current / exposure_current) / (previous / exposure_previous);
+            None when previous is 0.
+        ratio_low, ratio_high: exact conditional 95% interval on the rate ratio; None when
+            both counts are 0; ratio_high is ``math.inf`` when previous is 0.
+    """
+
+    area: str
+    current: int
+    previous: int
+    difference: int
+    ratio: float | None
+    ratio_low: float | None
+    ratio_high: float | None
+
+
+@dataclass(frozen=True)
+class PeriodChangeTable:
+    """Period-over-period change per area.
+
+    Fields:
+        changes: one `PeriodChange` per area, in the order of `counts_current`.
+        exposure_current, exposure_previous: the periods' lengths (or other exposure).
+        method: how the ratio and its interval were computed.
+    """
+
+    changes: tuple[PeriodChange, ...]
+    exposure_current: float
+    exposure_previous: float
+    method: str
+
+
+def period_change(
+    counts_current: Mapping[str, int],
+    counts_previous: Mapping[str, int],
+    *,
+    exposure_current: float = 1.0,
+    exposure_previous: float = 1.0,
+) -> PeriodChangeTable:
+    """The change per area from the previous period to the current one, with a rate ratio.
+
+    Both mappings must name the same areas (give 0 for an area with no calls); exposures
+    are the periods' lengths in any unit (31 and 30 days, say), equal by default.
+
+    >>> table = period_change({"A": 30, "B": 0}, {"A": 20, "B": 0})
+    >>> a, b = table.changes
+    >>> a.difference, a.ratio, round(a.ratio_low, 3), round(a.ratio_high, 3)
+    (10, 1.5, 0.824, 2.787)
+    >>> b.ratio is None and b.ratio_low is None
+    True
+    """
+    current = _counts(counts_current, "counts_current")
+    previous = _counts(counts_previous, "counts_previous")
+    if set(current) != set(previous):
+        differ = sorted(set(current) ^ set(previous))
+        raise ValueError(
+            f"counts_previous and counts_current must name the same areas; {differ[:5]} "
+            "appear in only one (give 0 for an area with no calls)"
+        )
+    e_c = _positive(exposure_current, "exposure_current")
+    e_p = _positive(exposure_previous, "exposure_previous")
+    tail = (1 - _CONFIDENCE) / 2
+
+    def to_ratio(p: float) -> float:
+        return math.inf if p >= 1 else p / (1 - p) * e_p / e_c
+
+    changes = []
+    for area, a in current.items():
+        b = previous[area]
+        ratio = low = high = None
+        if a + b > 0:
+            p_low = 0.0 if a == 0 else float(stats.beta.ppf(tail, a, b + 1))
+            p_high = 1.0 if b == 0 else float(stats.beta.ppf(1 - tail, a + 1, b))
+            low, high = to_ratio(p_low), to_ratio(p_high)
+            ratio = None if b == 0 else (a / e_c) / (b / e_p)
+        changes.append(PeriodChange(area, a, b, a - b, ratio, low, high))
+    return PeriodChangeTable(
+        changes=tuple(changes),
+        exposure_current=e_c,
+        exposure_previous=e_p,
+        method=(
+            "rate ratio (current/exposure_current)/(previous/exposure_previous); exact "
+            "conditional 95% interval: Clopper-Pearson on current/(current+previous), mapped "
+            "to the ratio by p/(1-p)*exposure_previous/exposure_current"
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Input checks
+
+
+def _labels(values: object, name: str) -> list[str | None]:
+    """Per-call labels: None, NaN and empty text become None; numbers become text."""
+    if isinstance(values, str) or not isinstance(values, Sequence | np.ndarray):
+        raise ValueError(f"{name} must be a sequence or 1-D array, got {type(values).__name__}")
+    if isinstance(values, np.ndarray) and values.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {values.shape}")
+    items: Sequence[object] | npt.NDArray[np.object_] = values
+    if isinstance(values, np.ma.MaskedArray):
+        items = np.ma.filled(values.astype(object), None)
+    labels: list[str | None] = []
+    for position, value in enumerate(items):
+        if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
+            labels.append(None)
+        elif isinstance(value, str | np.str_):
+            text = str(value).strip()
+            labels.append(text or None)
+        elif isinstance(value, int | np.integer) and not isinstance(value, bool):
+            labels.append(str(value))
+        else:
+            raise ValueError(f"{name}[{position}] is {value!r}, expected text or None")
+    return labels
+
+
+def _months(values: object, name: str) -> list[str]:
+    labels = _labels(values, name)
+    for position, label in enumerate(labels):
+        if label is None or not _MONTH.fullmatch(label):
+            raise ValueError(
+                f"{name}[{position}] is {label!r}, expected a 'YYYY-MM' month such as '2024-03'"
+            )
+    return [label for label in labels if label is not None]
+
+
+def _positive(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number) or number <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return number
+
+
+def _populations(population_by_area: Mapping[str, float]) -> tuple[tuple[str, ...], FloatArray]:
+    if not isinstance(population_by_area, Mapping) or not population_by_area:
+        raise ValueError("population_by_area must be a non-empty mapping of area code to residents")
+    codes = tuple(str(code) for code in population_by_area)
+    for code, value in population_by_area.items():
+        _positive(value, f"population_by_area[{code!r}]")
+    return codes, np.array([float(v) for v in population_by_area.values()], dtype=np.float64)
+
+
+def _counts(counts: Mapping[str, int], name: str) -> dict[str, int]:
+    if not isinstance(counts, Mapping):
+        raise ValueError(f"{name} must be a mapping of area code to count")
+    checked = {}
+    for area, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+            raise ValueError(f"{name}[{area!r}] must be a non-negative integer, got {value!r}")
+        checked[str(area)] = int(value)
+    return checked
+
+
+def _utc_times(values: object, name: str) -> npt.NDArray[np.datetime64]:
+    """Times as datetime64[us] in UTC; NaT for missing."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":
+        if values.ndim != 1:
+            raise ValueError(f"{name} must be 1-D, got shape {values.shape}")
+        filled = np.ma.filled(values, np.datetime64("NaT"))
+        return np.asarray(filled, dtype="datetime64[us]")
+    if isinstance(values, str) or not isinstance(values, Sequence | np.ndarray):
+        raise ValueError(f"{name} must be a datetime64 array or a sequence of datetimes")
+    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[us]")
+    for position, value in enumerate(values):
+        if value is None:
+            continue
+        if not isinstance(value, dt.datetime):
+            raise ValueError(f"{name}[{position}] is {value!r}, expected a datetime or None")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{name}[{position}] is a naive datetime; give a timezone-aware one")
+        utc = value.astimezone(dt.UTC).replace(tzinfo=None)
+        out[position] = np.datetime64(utc, "us")
+    return out
