@@ -59,9 +59,7 @@ def test_the_author_cannot_review_their_own_update_through_the_screen(
     url = f"/manage/updates/actions/{tpd_action.pk}/periods/{period.pk}/"
     editor.post(url, {"status": "on_track", "narrative": "Fine.", "submit": "1"})
     update = ActionUpdate.objects.get()
-    response = editor.post(
-        f"/manage/updates/updates/{update.pk}/decide/", {"decision": "review"}
-    )
+    response = editor.post(f"/manage/updates/updates/{update.pk}/decide/", {"decision": "review"})
     assert response.status_code == 403
     update.refresh_from_db()
     assert update.state == "department_review"

@@ -174,3 +174,27 @@ def test_actions_without_a_published_update_in_90_days_are_stale(
     assert tpd_action not in [s.action for s in stale]
     later = timezone.localdate() + dt.timedelta(days=91)
     assert tpd_action in [s.action for s in actions_stale(published_version, today=later)]
+
+
+def test_owners_with_missing_or_draft_updates_get_one_reminder_each(
+    tpd_action: Action, tfd_action: Action, period: ReportingPeriod, user_for: Any, mailoutbox: Any
+) -> None:
+    from csas.progress.models import ActionOwner
+    from csas.progress.services import reminders_send
+
+    owner = make_user("department_editor", username="owner")
+    owner.email = "owner@example.org"
+    owner.save()
+    ActionOwner.objects.create(action=tpd_action, user=owner)
+    ActionOwner.objects.create(action=tfd_action, user=owner)
+    lines = reminders_send(today=dt.date(2026, 2, 1))
+    assert len(lines) == 1
+    assert len(mailoutbox) == 1
+    assert "3.6" in mailoutbox[0].body
+    assert "3.2" in mailoutbox[0].body
+    update = _draft(tpd_action, period, owner)
+    update_submit(update=update, by=owner)
+    mailoutbox.clear()
+    reminders_send(today=dt.date(2026, 2, 1))
+    assert "3.6" not in mailoutbox[0].body
+    assert reminders_send(today=dt.date(2026, 6, 1)) == []  # no open period

@@ -319,6 +319,13 @@ IMPORT_MAX_MB = _env_int("CSAS_IMPORT_MAX_MB", 50)
 # Requests larger than this never reach a view (uploads are streamed to disk below it).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- e-mail (reminders); the console backend prints messages instead of sending them ----------
+EMAIL_BACKEND = os.environ.get("CSAS_EMAIL_BACKEND",
+                               "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("CSAS_FROM_EMAIL", "csas@localhost")
+EMAIL_HOST = os.environ.get("CSAS_EMAIL_HOST", "localhost")
+EMAIL_PORT = _env_int("CSAS_EMAIL_PORT", 25)
+
 # --- site ---------------------------------------------------------------------------------
 CSAS_SITE_NAME = os.environ.get("CSAS_SITE_NAME", "Community Safety Action Strategy")
 CSAS_STRATEGY_SLUG = os.environ.get("CSAS_STRATEGY_SLUG", "")

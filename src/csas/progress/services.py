@@ -146,3 +146,46 @@ def update_return(*, update: ActionUpdate, by: Any, comment: str) -> ActionUpdat
     if not allowed:
         raise PermissionDenied
     return _move(update, to=UpdateState.DRAFT, by=by, comment=comment)
+
+
+def reminders_send(*, today: Any = None, dry_run: bool = False) -> list[str]:
+    """Remind owners of actions whose update for the open period is missing or a draft.
+
+    The open period is the one whose dates contain `today`. One e-mail per person, listing
+    their actions. Returns one line per reminder (address and actions) for the log.
+    """
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    from csas.progress.models import ReportingPeriod
+
+    today = today or timezone.localdate()
+    lines: list[str] = []
+    for period in ReportingPeriod.objects.filter(starts_on__lte=today, due_on__gte=today):
+        done = set(
+            ActionUpdate.objects.filter(period=period)
+            .exclude(state=UpdateState.DRAFT)
+            .values_list("action_id", flat=True)
+        )
+        pending: dict[Any, list[str]] = {}
+        for owner in ActionOwner.objects.filter(
+            action__version__strategy=period.strategy, action__version__is_published=True
+        ).select_related("user", "action"):
+            if owner.action_id in done or not owner.user.email:
+                continue
+            pending.setdefault(owner.user, []).append(f"{owner.action.code} {owner.action.title}")
+        for user, actions in pending.items():
+            lines.append(f"{user.email}: {period.label}: {', '.join(actions)}")
+            if dry_run:
+                continue
+            send_mail(
+                subject=f"Quarterly update due {period.due_on:%Y-%m-%d}: {period.label}",
+                message=(
+                    "Your update for these actions is not yet sent for review:\n\n"
+                    + "\n".join(f"- {a}" for a in actions)
+                    + "\n\nWrite it in the back office under My quarterly updates."
+                ),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[user.email],
+            )
+    return lines
