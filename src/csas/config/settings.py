@@ -320,8 +320,9 @@ IMPORT_MAX_MB = _env_int("CSAS_IMPORT_MAX_MB", 50)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- e-mail (reminders); the console backend prints messages instead of sending them ----------
-EMAIL_BACKEND = os.environ.get("CSAS_EMAIL_BACKEND",
-                               "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = os.environ.get(
+    "CSAS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
 DEFAULT_FROM_EMAIL = os.environ.get("CSAS_FROM_EMAIL", "csas@localhost")
 EMAIL_HOST = os.environ.get("CSAS_EMAIL_HOST", "localhost")
 EMAIL_PORT = _env_int("CSAS_EMAIL_PORT", 25)
