@@ -151,6 +151,7 @@ PUBLIC_PAGES = [
     pytest.param("/actions/3-6/", 200, id="action"),
     pytest.param("/plan/", 200, id="plan"),
     pytest.param("/progress/", 200, id="progress"),
+    pytest.param("/changes/", 200, id="changes"),
     pytest.param("/surveys/", 200, id="have-your-say"),
     pytest.param("/neighborhoods/", 200, id="neighborhoods"),
     pytest.param("/accounts/login/", 200, id="login"),

@@ -10,6 +10,7 @@ urlpatterns = [
     path("actions/<slug:slug>/", views.action_detail, name="action"),
     path("plan/", views.plan, name="plan"),
     path("progress/", views.progress, name="progress"),
+    path("changes/", views.changes, name="changes"),
     path("neighborhoods/", views.neighborhoods, name="neighborhoods"),
     path("neighborhoods/<slug:layer>.geojson", views.districts_geojson, name="districts_geojson"),
 ]

@@ -243,3 +243,12 @@ def progress(request: HttpRequest) -> HttpResponse:
         rows=rows,
         stale_days=STALE_AFTER_DAYS,
     )
+
+
+@require_safe
+def changes(request: HttpRequest) -> HttpResponse:
+    """Public changelog: every change to goals, actions and indicator targets, newest first."""
+    from csas.progress.selectors import public_changelog
+
+    version = selectors.version_get_published()
+    return _page(request, "portal/changes.html", version, [], changes=public_changelog(version))

@@ -146,3 +146,64 @@ def actions_writable(user: Any) -> QuerySet[Action]:
     if getattr(user, "role", "") == Role.DEPARTMENT_EDITOR and user.department_id:
         allowed |= Q(lead_department_id=user.department_id)
     return actions.filter(allowed).distinct()
+
+
+@dataclass(frozen=True)
+class Change:
+    when: dt.datetime
+    what: str
+    kind: str  # "created", "changed" or "deleted"
+    field: str
+    old: str
+    new: str
+
+
+CHANGELOG_FIELDS = {
+    "Goal": ("title", "statement", "short_name"),
+    "Action": ("title", "description", "status", "horizon", "code"),
+    "Indicator": ("name", "target_value", "target_year", "baseline_value", "direction"),
+}
+
+
+def public_changelog(version: StrategyVersion, *, limit: int = 200) -> list[Change]:
+    """Every recorded change to the published version's goals and actions and to public
+    indicators' targets, newest first. Built from the edit history; drafts never appear."""
+    from csas.progress.models import Indicator
+    from csas.strategy.models import Goal
+
+    sources: list[tuple[str, Any, Any]] = [
+        ("Goal", Goal.history.filter(version_id=version.pk), lambda r: f"Goal {r.number}"),
+        ("Action", Action.history.filter(version_id=version.pk), lambda r: f"Action {r.code}"),
+        (
+            "Indicator",
+            Indicator.history.filter(strategy_id=version.strategy_id, is_public=True),
+            lambda r: r.name,
+        ),
+    ]
+    changes: list[Change] = []
+    for model, history, label in sources:
+        fields = CHANGELOG_FIELDS[model]
+        for record in history.order_by("-history_date")[: limit * 2]:
+            what = label(record)
+            if record.history_type == "+":
+                changes.append(Change(record.history_date, what, "created", "", "", ""))
+            elif record.history_type == "-":
+                changes.append(Change(record.history_date, what, "deleted", "", "", ""))
+            else:
+                previous = record.prev_record
+                if previous is None:
+                    continue
+                delta = record.diff_against(previous, included_fields=list(fields))
+                for change in delta.changes:
+                    changes.append(
+                        Change(
+                            record.history_date,
+                            what,
+                            "changed",
+                            change.field,
+                            "" if change.old is None else str(change.old),
+                            "" if change.new is None else str(change.new),
+                        )
+                    )
+    changes.sort(key=lambda c: c.when, reverse=True)
+    return changes[:limit]
