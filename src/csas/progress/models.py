@@ -308,6 +308,13 @@ class ApiKey(models.Model):
     prefix = models.CharField(max_length=12, unique=True)
     key_hash = models.CharField(max_length=128)
     can_write_observations = models.BooleanField(default=True)
+    indicators = models.ManyToManyField(
+        Indicator,
+        blank=True,
+        related_name="api_keys",
+        help_text=_("The key may write observations for these indicators only."),
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -319,3 +326,67 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class SheetImportStatus(models.TextChoices):
+    APPLIED = "applied", _("Applied")
+    REJECTED = "rejected", _("Rejected (nothing applied)")
+
+
+class UpdateSheetImport(models.Model):
+    """One upload of a filled-in quarterly update sheet: all rows applied, or none."""
+
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="imports")
+    original_name = models.CharField(max_length=300)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=SheetImportStatus.choices)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_applied = models.PositiveIntegerField(default=0)
+    rows_unchanged = models.PositiveIntegerField(default=0)
+    # [{"row": 3, "column": "status", "message": "..."}]
+    errors = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.period})"
+
+
+class YouSaidWeDid(models.Model):
+    """A theme residents raised, what the City heard, and what it did about it (which actions).
+
+    The count of input behind a theme is computed from the feedback items linked to it.
+    """
+
+    strategy = models.ForeignKey(
+        "strategy.Strategy", on_delete=models.CASCADE, related_name="you_said_we_did"
+    )
+    slug = models.SlugField(max_length=80)
+    theme = models.CharField(max_length=200, help_text=_("The theme, in residents' words."))
+    what_we_heard = models.TextField()
+    what_we_did = models.TextField()
+    actions = models.ManyToManyField("strategy.Action", blank=True, related_name="you_said_we_did")
+    feedback_items = models.ManyToManyField(
+        "engagement.FeedbackItem", blank=True, related_name="you_said_we_did"
+    )
+    order = models.PositiveIntegerField(default=0)
+    is_published = models.BooleanField(default=False)
+    translations = models.JSONField(default=dict, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["strategy", "order", "theme"]
+        verbose_name = _("you said, we did")
+        verbose_name_plural = _("you said, we did")
+        constraints = [
+            models.UniqueConstraint(fields=["strategy", "slug"], name="you_said_slug_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.theme
