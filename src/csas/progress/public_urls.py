@@ -1,5 +1,10 @@
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import path
+
+from csas.progress import public_views
 
 app_name = "indicators"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("indicators/", public_views.indicator_list, name="list"),
+    path("indicators/<slug:slug>/", public_views.indicator_detail, name="detail"),
+]
