@@ -1,24 +1,43 @@
-"""Read-only public API, version 1: the published strategy, its actions and their published
-progress, indicators and observations (suppressed cells carry no value), and geographies.
+"""Public API, version 1: the published strategy, its actions and their published progress,
+indicators and observations (suppressed cells carry no value), and geographies; and one
+write, for staff integrations holding an API key, that records observations.
 
-OpenAPI schema at /api/v1/openapi.json. Lists are paginated
-(`limit`, `offset`). Only published content is served; drafts and personal data never are.
+OpenAPI schema at /api/v1/openapi.json. Lists are paginated (`limit` up to 1000, `offset`).
+Only published content is served; drafts and personal data never are.
+
+Reads need no credentials and are rate-limited per client address. The write takes
+`Authorization: Bearer <key>` and nothing else (no session cookie, so no CSRF token), has
+its own, stricter rate limit per key, and repeated failed keys from one address are refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
 from django.conf import settings
-from django.http import HttpRequest
-from ninja import NinjaAPI, Schema
+from django.http import HttpRequest, HttpResponse
+from ninja import Body, Field, NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
-from ninja.throttling import AnonRateThrottle
+from ninja.security import HttpBearer
+from ninja.throttling import AnonRateThrottle, SimpleRateThrottle
+from pydantic import ConfigDict
 
-from csas.progress.models import ActionUpdate, Indicator, Observation, UpdateState
+from csas.api import selectors as api_selectors
+from csas.progress import apikeys
+from csas.progress.models import ActionUpdate, ApiKey, Indicator, Observation
 from csas.strategy import selectors
 from csas.strategy.models import Action, Geography, GeographyKind
+
+# Rates are per minute. The write limit is per key; a request may carry up to
+# apikeys.MAX_ROWS_PER_WRITE observations, so a low number is plenty for an integration.
+API_WRITE_RATE_PER_MINUTE: int = getattr(settings, "API_WRITE_RATE_PER_MINUTE", 30)
+API_AUTH_FAILURES_PER_MINUTE: int = getattr(settings, "API_AUTH_FAILURES_PER_MINUTE", 10)
+PAGE_MAX = 1000
+# Larger offsets would overflow the database's integer; no list is this long.
+OFFSET_MAX = 2**31 - 1
 
 api = NinjaAPI(
     title="csas public API",
@@ -29,6 +48,73 @@ api = NinjaAPI(
     docs_url=None,
     throttle=[AnonRateThrottle(f"{settings.API_ANON_RATE_PER_MINUTE}/m")],
 )
+
+
+class Pagination(LimitOffsetPagination):
+    """`limit`/`offset` with bounds, so a huge number is a clear 422 and not a server error."""
+
+    class Input(Schema):
+        limit: int = Field(100, ge=1, le=PAGE_MAX)
+        offset: int = Field(0, ge=0, le=OFFSET_MAX)
+
+
+class ApiKeyWriteThrottle(SimpleRateThrottle):
+    """Writes per API key (the key's id, never its secret, names the bucket)."""
+
+    scope = "api-key-write"
+
+    def get_cache_key(self, request: HttpRequest) -> str:
+        key = getattr(request, "auth", None)
+        ident = f"key-{key.pk}" if isinstance(key, ApiKey) else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class FailedKeyThrottle(SimpleRateThrottle):
+    """Missing, unknown or revoked keys per client address."""
+
+    scope = "api-key-failed"
+
+    def get_cache_key(self, request: HttpRequest) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class ApiKeyAuth(HttpBearer):
+    """`Authorization: Bearer csas_<prefix>_<secret>`, a key made in the admin."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = FailedKeyThrottle(f"{API_AUTH_FAILURES_PER_MINUTE}/m")
+
+    def __call__(self, request: HttpRequest) -> ApiKey | None:
+        key = super().__call__(request)
+        # Ninja authenticates before it throttles, so failed keys are counted here: an
+        # address that keeps failing is answered 429 instead of 401 (a valid key still works).
+        if key is None and not self.failures.allow_request(request):
+            raise Throttled(wait=None)
+        return key
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        return apikeys.apikey_authenticate(token)
+
+
+WRITE_AUTH = ApiKeyAuth()
+WRITE_THROTTLE = ApiKeyWriteThrottle(f"{API_WRITE_RATE_PER_MINUTE}/m")
+
+
+def _unauthorized(request: HttpRequest, exc: Any) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {"detail": "A valid API key is required: Authorization: Bearer <key>."},
+        status=401,
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="csas"'
+    return response
+
+
+api.add_exception_handler(AuthenticationError, _unauthorized)
+
+
+# --- output ---------------------------------------------------------------------------------
 
 
 class GoalOut(Schema):
@@ -49,7 +135,7 @@ class StrategyOut(Schema):
     goals: list[GoalOut]
 
 
-class ActionOut(Schema):
+class _ActionFields(Schema):
     code: str
     slug: str
     goal: int
@@ -61,12 +147,80 @@ class ActionOut(Schema):
     data_note: str
 
 
+class ActionOut(_ActionFields):
+    @staticmethod
+    def resolve_goal(obj: Action) -> int:
+        return obj.goal.number
+
+    @staticmethod
+    def resolve_lead_department(obj: Action) -> str | None:
+        return obj.lead_department.name if obj.lead_department else None
+
+
+class MilestoneOut(Schema):
+    title: str
+    planned_start: dt.date | None
+    planned_end: dt.date
+    actual_end: dt.date | None
+    percent_complete: int
+
+
+class FundingLineOut(Schema):
+    source: str
+    amount: Decimal
+    status: str
+    fiscal_year: str
+
+
+class PartnerRoleOut(Schema):
+    organisation: str
+    role: str
+    website: str
+
+
+class CouncilActionOut(Schema):
+    title: str
+    url: str
+    dated: dt.date | None
+
+
+class EvidenceOut(Schema):
+    title: str
+    url: str = Field(description="Empty when the evidence is a document kept by the City.")
+
+
+class ActionUpdateOut(Schema):
+    period: str
+    status: str
+    narrative: str
+    published_at: dt.datetime | None
+
+
+class ActionDetailOut(_ActionFields):
+    supporting_departments: list[str]
+    milestones: list[MilestoneOut]
+    funding: list[FundingLineOut]
+    partners: list[PartnerRoleOut]
+    council_actions: list[CouncilActionOut]
+    evidence: list[EvidenceOut]
+    updates: list[ActionUpdateOut]
+    indicators: list[str] = Field(description="Slugs of the action's public indicators.")
+
+
 class UpdateOut(Schema):
     action: str
     period: str
     status: str
     narrative: str
     published_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_action(obj: ActionUpdate) -> str:
+        return obj.action.code
+
+    @staticmethod
+    def resolve_period(obj: ActionUpdate) -> str:
+        return obj.period.label
 
 
 class IndicatorOut(Schema):
@@ -93,12 +247,90 @@ class ObservationOut(Schema):
     group: str
     suppressed: bool
 
+    @staticmethod
+    def resolve_value(obj: Observation) -> float | None:
+        return None if obj.suppressed else obj.value
+
+    @staticmethod
+    def resolve_n(obj: Observation) -> int | None:
+        return None if obj.suppressed else obj.n
+
+    @staticmethod
+    def resolve_margin_of_error(obj: Observation) -> float | None:
+        return None if obj.suppressed else obj.margin_of_error
+
 
 class GeographyOut(Schema):
     kind: str
     code: str
     name: str
     population: int | None
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class FieldErrorOut(Schema):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(Schema):
+    detail: list[FieldErrorOut]
+
+
+# --- input ----------------------------------------------------------------------------------
+
+# PostgreSQL cannot store NUL characters in text; refuse them as bad input.
+_NO_NUL = r"^[^\x00]*$"
+
+
+class ObservationIn(Schema):
+    """One observation. It replaces any observation of the same indicator, period, dimension
+    and group; otherwise it is added."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    period_start: dt.date
+    period_end: dt.date = Field(description="On or after period_start.")
+    value: float | None = Field(
+        None, allow_inf_nan=False, description="Required unless suppressed is true."
+    )
+    n: int | None = Field(None, ge=0, le=2_147_483_647, description="Respondents or events.")
+    margin_of_error: float | None = Field(None, ge=0, allow_inf_nan=False)
+    wave: str = Field("", max_length=32, pattern=_NO_NUL, description="Survey wave.")
+    dimension: str = Field(
+        "",
+        max_length=64,
+        pattern=_NO_NUL,
+        description="Breakdown, e.g. council_district; empty for the overall figure.",
+    )
+    group: str = Field(
+        "", max_length=120, pattern=_NO_NUL, description="Group within the dimension, e.g. 5."
+    )
+    suppressed: bool = Field(False, description="Too few people or events to publish.")
+    note: str = Field("", max_length=5000, pattern=_NO_NUL)
+
+    def as_row(self) -> apikeys.ObservationRow:
+        return apikeys.ObservationRow(**self.model_dump())
+
+
+class ObservationWriteOut(Schema):
+    indicator: str
+    created: int
+    updated: int
+
+
+ObservationPayload = Annotated[
+    ObservationIn
+    | Annotated[list[ObservationIn], Field(min_length=1, max_length=apikeys.MAX_ROWS_PER_WRITE)],
+    Body(),
+]
+
+
+# --- reads ----------------------------------------------------------------------------------
 
 
 @api.get("/strategy", response=StrategyOut, summary="The published strategy and its goals")
@@ -125,50 +357,71 @@ def strategy(request: HttpRequest) -> dict[str, Any]:
 
 
 @api.get("/actions", response=list[ActionOut], summary="Actions of the published strategy")
-@paginate(LimitOffsetPagination)
-def actions(request: HttpRequest) -> list[dict[str, Any]]:
-    version = selectors.version_get_published()
-    return [
-        {
-            "code": a.code,
-            "slug": a.slug,
-            "goal": a.goal.number,
-            "title": a.title,
-            "description": a.description,
-            "horizon": a.horizon,
-            "status": a.status,
-            "lead_department": a.lead_department.name if a.lead_department else None,
-            "data_note": a.data_note,
-        }
-        for a in Action.objects.filter(version=version)
-        .select_related("goal", "lead_department")
-        .order_by("goal__number", "order")
-    ]
+@paginate(Pagination)
+def actions(request: HttpRequest) -> Any:
+    return api_selectors.action_list_public(selectors.version_get_published())
+
+
+@api.get(
+    "/actions/{slug}",
+    response=ActionDetailOut,
+    summary="One action with its milestones, funding, partners and published progress",
+    description=(
+        "`slug` is the action's `slug` from /actions (codes are not unique: the adopted "
+        "strategy numbers two actions 3.1)."
+    ),
+)
+def action(request: HttpRequest, slug: str) -> dict[str, Any]:
+    item = api_selectors.action_get_public_detail(selectors.version_get_published(), slug)
+    return {
+        "code": item.code,
+        "slug": item.slug,
+        "goal": item.goal.number,
+        "title": item.title,
+        "description": item.description,
+        "horizon": item.horizon,
+        "status": item.status,
+        "lead_department": item.lead_department.name if item.lead_department else None,
+        "data_note": item.data_note,
+        "supporting_departments": [d.name for d in item.supporting_departments.all()],
+        "milestones": list(item.implementation_milestones.all()),
+        "funding": list(item.funding_lines.all()),
+        "partners": [
+            {
+                "organisation": p.partner.organisation,
+                "role": p.role,
+                "website": p.partner.website,
+            }
+            for p in item.partner_roles.all()
+        ],
+        "council_actions": list(item.council_actions.all()),
+        "evidence": [{"title": e.title, "url": e.url} for e in item.public_evidence],  # type: ignore[attr-defined]
+        "updates": [
+            {
+                "period": u.period.label,
+                "status": u.status,
+                "narrative": u.narrative,
+                "published_at": u.published_at,
+            }
+            for u in item.published_updates  # type: ignore[attr-defined]
+        ],
+        "indicators": [i.slug for i in item.public_indicators],  # type: ignore[attr-defined]
+    }
 
 
 @api.get("/updates", response=list[UpdateOut], summary="Published progress updates")
-@paginate(LimitOffsetPagination)
-def updates(request: HttpRequest) -> list[dict[str, Any]]:
-    version = selectors.version_get_published()
-    return [
-        {
-            "action": u.action.code,
-            "period": u.period.label,
-            "status": u.status,
-            "narrative": u.narrative,
-            "published_at": u.published_at,
-        }
-        for u in ActionUpdate.objects.filter(action__version=version, state=UpdateState.PUBLISHED)
-        .select_related("action", "period")
-        .order_by("-period__starts_on", "action__code")
-    ]
+@paginate(Pagination)
+def updates(request: HttpRequest) -> Any:
+    return api_selectors.update_list_public(selectors.version_get_published())
 
 
 @api.get("/indicators", response=list[IndicatorOut], summary="Public indicators")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def indicators(request: HttpRequest) -> Any:
     version = selectors.version_get_published()
-    return Indicator.objects.filter(strategy=version.strategy, is_public=True).order_by("name")
+    return Indicator.objects.filter(strategy=version.strategy, is_public=True).order_by(
+        "name", "pk"
+    )
 
 
 @api.get(
@@ -176,35 +429,10 @@ def indicators(request: HttpRequest) -> Any:
     response=list[ObservationOut],
     summary="Observations of one indicator; suppressed cells carry no value",
 )
-@paginate(LimitOffsetPagination)
-def observations(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
-    from django.http import Http404
-
-    version = selectors.version_get_published()
-    indicator = Indicator.objects.filter(
-        strategy=version.strategy, slug=slug, is_public=True
-    ).first()
-    if indicator is None:
-        raise Http404("No such indicator.")
-    rows = []
-    for obs in Observation.objects.filter(indicator=indicator).order_by(
-        "period_start", "dimension", "group"
-    ):
-        hidden = obs.suppressed
-        rows.append(
-            {
-                "period_start": obs.period_start,
-                "period_end": obs.period_end,
-                "value": None if hidden else obs.value,
-                "n": None if hidden else obs.n,
-                "margin_of_error": None if hidden else obs.margin_of_error,
-                "wave": obs.wave,
-                "dimension": obs.dimension,
-                "group": obs.group,
-                "suppressed": hidden,
-            }
-        )
-    return rows
+@paginate(Pagination)
+def observations(request: HttpRequest, slug: str) -> Any:
+    indicator = api_selectors.indicator_get_public(selectors.version_get_published(), slug)
+    return api_selectors.observation_list_public(indicator)
 
 
 @api.get(
@@ -212,28 +440,90 @@ def observations(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     response=list[GeographyOut],
     summary="Districts and block groups (no geometry; see the GeoJSON pages)",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def geographies(request: HttpRequest, kind: str | None = None) -> Any:
     version = selectors.version_get_published()
     queryset = Geography.objects.filter(city_id=version.strategy.city_id).order_by("kind", "code")
     if kind is not None:
         if kind not in GeographyKind.values:
-            from ninja.errors import HttpError
-
             raise HttpError(400, f"kind must be one of {', '.join(GeographyKind.values)}")
         queryset = queryset.filter(kind=kind)
     return queryset.only("kind", "code", "name", "population")
 
 
+# --- write ----------------------------------------------------------------------------------
+
+
+@api.post(
+    "/indicators/{slug}/observations",
+    # Same URL as the read, so the same name: one URL, two methods.
+    url_name="observations",
+    auth=WRITE_AUTH,
+    throttle=[WRITE_THROTTLE],
+    response={
+        200: ObservationWriteOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ValidationErrorOut,
+        429: ErrorOut,
+    },
+    summary="Record observations of a manual indicator (API key required)",
+    description=(
+        "Send one observation or a list of them. Each replaces the observation of the same "
+        "period, dimension and group, or is added. All or nothing: if any observation is "
+        "invalid, none is written and every problem is listed (`loc` names the list index "
+        "and the field). The key must be allowed to write this indicator (403 otherwise); "
+        "indicators computed by csas from a survey or safety data refuse writes (409)."
+    ),
+)
+def observations_write(
+    request: HttpRequest, slug: str, payload: ObservationPayload
+) -> dict[str, Any]:
+    key: ApiKey = request.auth  # type: ignore[attr-defined]
+    many = isinstance(payload, list)
+    rows = [item.as_row() for item in (payload if isinstance(payload, list) else [payload])]
+    try:
+        indicator = apikeys.indicator_get_for_key(key=key, slug=slug)
+        result = apikeys.apikey_write_observations(key=key, indicator=indicator, rows=rows)
+    except apikeys.ApiKeyForbidden as exc:
+        raise HttpError(403, str(exc)) from exc
+    except (apikeys.IndicatorNotWritable, apikeys.ObservationWriteConflict) as exc:
+        raise HttpError(409, str(exc)) from exc
+    except apikeys.ObservationRowsInvalid as exc:
+        raise ValidationError(
+            [
+                {
+                    "loc": ["body", "payload", *([e.index] if many else []), e.field],
+                    "msg": e.message,
+                    "type": "value_error",
+                }
+                for e in exc.errors
+            ]
+        ) from exc
+    return {"indicator": result.indicator, "created": result.created, "updated": result.updated}
+
+
 class ReadOnlyCors:
-    """Let any web page read the public API (GET only; no credentials are ever accepted)."""
+    """Let any web page read the public API (GET only; no credentials are ever accepted).
+
+    Writes get no CORS allowance: a browser page elsewhere can neither send one nor read the
+    answer, and a preflight that asks for any other method is answered without it.
+    """
+
+    READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
     def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> Any:
         response = self.get_response(request)
-        if request.path.startswith("/api/v1/") and request.method in {"GET", "HEAD", "OPTIONS"}:
-            response["Access-Control-Allow-Origin"] = "*"
-            response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+        if not request.path.startswith("/api/v1/") or request.method not in self.READ_METHODS:
+            return response
+        asked = request.headers.get("Access-Control-Request-Method")
+        if request.method == "OPTIONS" and asked and asked.upper() not in {"GET", "HEAD"}:
+            return response
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
         return response

@@ -312,6 +312,15 @@ CONTACT_RETENTION_DAYS = _env_int("CSAS_CONTACT_RETENTION_DAYS", 365)
 MAP_COMMENTS_PER_HOUR = _env_int("CSAS_MAP_COMMENTS_PER_HOUR", 10)
 # Anonymous requests to the public API allowed per client per minute.
 API_ANON_RATE_PER_MINUTE = _env_int("CSAS_API_RATE_PER_MINUTE", 120)
+# Observations one API key may write per minute, and failed keys allowed per address per minute.
+API_WRITE_RATE_PER_MINUTE = _env_int("CSAS_API_WRITE_RATE_PER_MINUTE", 30)
+API_AUTH_FAILURES_PER_MINUTE = _env_int("CSAS_API_AUTH_FAILURES_PER_MINUTE", 10)
+# The API's per-address limits use the connecting address, never a client-sent X-Forwarded-For
+# (behind a proxy, the proxy's address: rate-limit at the proxy too).
+NINJA_NUM_PROXIES = 0
+# Public PDF reports cost seconds of CPU each: generated PDFs are kept in the cache until the
+# data behind them changes, and each client may ask for this many new ones per hour.
+REPORT_PDFS_PER_HOUR = _env_int("CSAS_REPORT_PDFS_PER_HOUR", 30)
 # Public aggregates hide any cell of fewer people or events than this.
 SUPPRESSION_THRESHOLD = _env_int("CSAS_SUPPRESSION_THRESHOLD", 10)
 # Largest file staff may import (megabytes); larger uploads are refused with a message.
@@ -336,5 +345,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CSAS_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
