@@ -1,5 +1,11 @@
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import path
+
+from csas.progress import opendata_views
 
 app_name = "opendata"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("data/", opendata_views.index, name="index"),
+    path("data/csas-datapackage.zip", opendata_views.package, name="package"),
+    path("you-said-we-did/", opendata_views.you_said_we_did, name="you_said_we_did"),
+]
