@@ -73,6 +73,23 @@ def _english_unless_a_test_says_otherwise() -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _own_cache(settings: Any) -> Any:
+    # Rate limits and cached PDFs live in the cache: give every test its own empty one, so no
+    # count or cached page leaks between tests or between runs (the default cache is on disk).
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "csas-tests",
+        }
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # Argon2 is deliberately slow; tests that check hashing use the settings module itself.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

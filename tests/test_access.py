@@ -81,12 +81,33 @@ MATRIX: dict[str, tuple[str, list[int]]] = {
     "api-v1:indicators": ("/api/v1/indicators", [200] * 5),
     "api-v1:observations": ("/api/v1/indicators/none/observations", [404] * 5),
     "api-v1:geographies": ("/api/v1/geographies", [200] * 5),
+    "api-v1:action": ("/api/v1/actions/3-6", [200] * 5),
     "progress:my_updates": ("/manage/updates/", [LOGIN, 200, 200, 200, 200]),
     "progress:update_edit": (
         "/manage/updates/actions/{own_action}/periods/999999/",
         [LOGIN, 404, 404, 404, 404],
     ),
     "progress:update_decide": ("/manage/updates/updates/1/decide/", [405] * 5),  # POST only
+    # No reporting period exists in this fixture; with one, editors and staff get 200.
+    "progress:sheet_export": (
+        "/manage/updates/periods/999999/sheet.csv",
+        [LOGIN, 403, 404, 404, 404],
+    ),
+    "progress:sheet_import": (
+        "/manage/updates/periods/999999/sheet/import/",
+        [LOGIN, 403, 404, 404, 404],
+    ),
+    "indicators:list": ("/indicators/", [200] * 5),
+    "indicators:detail": ("/indicators/no-such-indicator/", [404] * 5),
+    "opendata:index": ("/data/", [200] * 5),
+    "opendata:package": ("/data/csas-datapackage.zip", [200] * 5),
+    "opendata:you_said_we_did": ("/you-said-we-did/", [200] * 5),
+    "reports:index": ("/reports/", [200] * 5),
+    # Nothing is published for a missing period or a year without updates.
+    "reports:quarterly": ("/reports/999999/", [404] * 5),
+    "reports:quarterly_pdf": ("/reports/999999/report.pdf", [404] * 5),
+    "reports:annual": ("/reports/annual/2026/", [404] * 5),
+    "reports:annual_pdf": ("/reports/annual/2026/report.pdf", [404] * 5),
     "engagement:survey_list": ("/surveys/", [200, 200, 200, 200, 200]),
     "engagement:survey_start": ("/surveys/{survey}/", [200, 200, 200, 200, 200]),
     # The resume link is the respondent's private key to their own unfinished response.
@@ -123,6 +144,12 @@ EXTRA: dict[str, tuple[str, list[int]]] = {
     "a draft survey": ("/surveys/{draft_survey}/", [404, 404, 404, 404, 404]),
     "a made-up resume token": ("/surveys/{survey}/r/{fake_token}/1/", [404] * 5),
     "unknown goal": ("/goals/9/", [404, 404, 404, 404, 404]),
+    "admin api keys": ("/admin/progress/apikey/", [302, 302, 302, 200, 200]),
+    "admin you said, we did": ("/admin/progress/yousaidwedid/", [302, 302, 302, 200, 200]),
+    "an unknown sheet format": (
+        "/manage/updates/periods/999999/sheet.pdf",
+        [LOGIN, 404, 404, 404, 404],
+    ),
     "unknown map layer": ("/neighborhoods/parcels.geojson", [404, 404, 404, 404, 404]),
 }
 
