@@ -206,7 +206,7 @@ def _line_legend(
             )
         )
     if any(value is None for _, value in points):
-        legend.append(("", gettext("\N{MULTIPLICATION SIGN} suppressed (too few to publish)")))
+        legend.append(("", "\N{MULTIPLICATION SIGN} " + gettext("suppressed (too few to publish)")))
     return legend
 
 
