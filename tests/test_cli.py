@@ -141,3 +141,91 @@ def test_safety_ingest_refuses_an_unknown_profile(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "seattle-spd" in result.stderr
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_the_cli_offers_the_safety_data_lab_verbs() -> None:
+    parser = build_parser()
+    synth = parser.parse_args(
+        ["safety", "synth", "--rows", "5", "--seed", "1", "--year", "2024", "x.csv"]
+    )
+    assert (synth.safety_verb, synth.rows, synth.seed, synth.year, synth.output) == (
+        "synth",
+        5,
+        1,
+        2024,
+        "x.csv",
+    )
+    analyze = parser.parse_args(["safety", "analyze", "calls.parquet", "--out", "out"])
+    assert (analyze.safety_verb, analyze.input, analyze.out, analyze.threshold) == (
+        "analyze",
+        "calls.parquet",
+        "out",
+        10,
+    )
+    assert parser.parse_args(["safety", "report", "out"]).folder == "out"
+
+
+def test_safety_synth_ingest_analyze_report_end_to_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+    import json
+
+    from csas.cli import main
+
+    calls, normalised, out = tmp_path / "calls.csv", tmp_path / "calls.parquet", tmp_path / "out"
+    synth = ["safety", "synth", "--rows", "20000", "--seed", "5", "--year", "2024", str(calls)]
+    assert main(synth) == 0
+    assert "20,000 SYNTHETIC calls" in capsys.readouterr().err
+    ingest = ["safety", "ingest", str(calls), "--profile", "tacoma-synthetic"]
+    assert main([*ingest, "--output", str(normalised)]) == 0
+    assert "20000 rows read: 20000 kept" in capsys.readouterr().err
+    analyze = ["safety", "analyze", str(normalised), "--out", str(out)]
+    assert main([*analyze, "--permutations", "999", "--n-boot", "50"]) == 0
+    assert "(SYNTHETIC input)" in capsys.readouterr().err
+    assert main(["safety", "report", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "SYNTHETIC DATA" in printed
+    assert "Share of calls eligible for an alternative response" in printed
+    assert (out / "report.md").read_text(encoding="utf-8").count("SYNTHETIC DATA") == 1
+    assert (out / "report.html").is_file()
+    # Aggregates only: every published count is 10 or more.
+    for path in out.glob("*.csv"):
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                for column in {"count", "n"} & set(row):
+                    assert row[column] == "" or int(row[column]) >= 10, (path.name, row)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["input"]["calls"] == 20000
+    public = summary["eligibility"]["public"]
+    assert 0 < public["share_after_screening"] <= public["share_by_type"] < 1
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ["safety", "analyze", "{tmp}/nope.parquet", "--out", "{tmp}/out"],
+            "nope.parquet: no such file",
+        ),
+        (["safety", "report", "{tmp}"], "no summary.json"),
+        (
+            ["safety", "synth", "--rows", "-1", "--seed", "1", "--year", "2024", "{tmp}/x.csv"],
+            "n (rows)",
+        ),
+        (
+            ["safety", "synth", "--rows", "5", "--seed", "1", "--year", "2024", "{tmp}/no/x.csv"],
+            "no such folder",
+        ),
+    ],
+)
+def test_safety_commands_explain_bad_input_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], message: str
+) -> None:
+    from csas.cli import main
+
+    assert main([a.replace("{tmp}", str(tmp_path)) for a in arguments]) == 1
+    error = capsys.readouterr().err
+    assert message in error
+    assert "Traceback" not in error
+    assert not (tmp_path / "out").exists()

@@ -167,6 +167,121 @@ def cmd_safety_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_safety_synth(args: argparse.Namespace) -> int:
+    """Write synthetic (made-up) Tacoma calls for service, labelled as such on every row."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from csas.analysis.safety.synthetic import (
+        SYNTHETIC_PROFILE,
+        OutputFormat,
+        SyntheticError,
+        generate_calls,
+    )
+
+    console = Console(stderr=True)
+    parquet = args.output.lower().endswith((".parquet", ".pq"))
+    fmt: OutputFormat = args.format or ("parquet" if parquet else "csv")
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("Generating synthetic calls", total=max(args.rows, 0))
+        try:
+            report = generate_calls(
+                args.rows,
+                seed=args.seed,
+                year=args.year,
+                out_path=args.output,
+                fmt=fmt,
+                bad_share=args.bad_rows,
+                progress=lambda done, _total: bar.update(task, completed=done),
+            )
+        except (SyntheticError, OSError) as exc:
+            console.print(f"[red]csas safety synth:[/red] {exc}", soft_wrap=True)
+            return 1
+    bad = sum(report.defects.values())
+    console.print(
+        f"Wrote {report.rows:,} SYNTHETIC calls (not real data; seed {report.seed}, year "
+        f"{report.year}{f', {bad:,} deliberately bad rows' if bad else ''}) to {report.path} "
+        f"in {report.seconds:.1f} s."
+    )
+    console.print(
+        f"Next: csas safety ingest {report.path} --profile {SYNTHETIC_PROFILE} "
+        "--output calls.parquet"
+    )
+    return 0
+
+
+def cmd_safety_analyze(args: argparse.Namespace) -> int:
+    """Analyse a normalised call table; write aggregate, suppressed CSV/JSON outputs only."""
+    from rich.console import Console
+
+    from csas.analysis.safety.pipeline import PipelineError, analyze
+
+    console = Console(stderr=True)
+    with console.status("Reading ...") as status:
+        try:
+            result = analyze(
+                args.input,
+                out_dir=args.out,
+                threshold=args.threshold,
+                seed=args.seed,
+                n_boot=args.n_boot,
+                permutations=args.permutations,
+                city=args.city,
+                timezone=args.timezone,
+                memory_limit=args.memory_limit,
+                progress=lambda step: status.update(f"{step.capitalize()} ..."),
+            )
+        except (PipelineError, ValueError, OSError) as exc:
+            console.print(f"[red]csas safety analyze:[/red] {exc}", soft_wrap=True)
+            return 1
+    label = " (SYNTHETIC input)" if result.synthetic_rows else ""
+    console.print(
+        f"Analysed {result.calls:,} calls{label} in {result.seconds:.1f} s; wrote "
+        f"{len(result.files)} files to {result.out_dir} (counts under {args.threshold} "
+        "withheld). Next: csas safety report " + str(result.out_dir)
+    )
+    return 0
+
+
+def cmd_safety_report(args: argparse.Namespace) -> int:
+    """Summarise an analyze output folder in the terminal and as report.md / report.html."""
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.table import Table
+
+    from csas.analysis.safety.pipeline import PipelineError, write_report
+
+    errors = Console(stderr=True)
+    try:
+        report = write_report(args.folder)
+    except (PipelineError, OSError) as exc:
+        errors.print(f"[red]csas safety report:[/red] {exc}", soft_wrap=True)
+        return 1
+    console = Console()
+    if report.summary.get("synthetic"):
+        console.print(
+            Panel(
+                "SYNTHETIC DATA: made-up calls, not real Tacoma calls for service.",
+                style="bold red",
+            )
+        )
+    for section in report.sections:
+        table = Table(title=section.title, title_justify="left")
+        for heading in section.header:
+            table.add_column(heading)
+        for row in section.rows:
+            table.add_row(*row)
+        console.print(table)
+    console.print(f"Report written to {report.markdown_path} and {report.html_path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="csas", description=__doc__)
     parser.add_argument("--data-dir", help="Data folder (default: $CSAS_DATA_DIR or ./var).")
@@ -217,6 +332,49 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--report", help="Also write the validation report as JSON here.")
     ingest.add_argument("--memory-limit", default="2GB")
     ingest.set_defaults(func=cmd_safety_ingest)
+
+    synth = safety_verbs.add_parser(
+        "synth", help="Write SYNTHETIC Tacoma calls for service (made up, labelled as such)."
+    )
+    synth.add_argument("output", metavar="OUT", help="CSV or Parquet file to write.")
+    synth.add_argument("--rows", type=int, required=True, help="Calls to write.")
+    synth.add_argument("--seed", type=int, required=True, help="Same seed, same file.")
+    synth.add_argument("--year", type=int, required=True, help="Calendar year of the calls.")
+    synth.add_argument(
+        "--format", choices=["csv", "parquet"], help="Default: from OUT's extension (csv)."
+    )
+    synth.add_argument(
+        "--bad-rows",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="Share of deliberately bad rows, 0 to 0.5, for testing validation (default 0).",
+    )
+    synth.set_defaults(func=cmd_safety_synth)
+
+    analyze = safety_verbs.add_parser(
+        "analyze", help="Analyse a normalised call table; write aggregates only."
+    )
+    analyze.add_argument("input", metavar="NORMALISED_FILE", help="Parquet from `safety ingest`.")
+    analyze.add_argument("--out", required=True, metavar="DIR", help="Folder for the outputs.")
+    analyze.add_argument("--threshold", type=int, default=10, help="Withhold counts under this.")
+    analyze.add_argument("--seed", type=int, default=0, help="Bootstrap/permutation seed.")
+    analyze.add_argument("--n-boot", type=int, default=200, help="Response-time resamples.")
+    analyze.add_argument(
+        "--permutations", type=int, default=9999, help="Gi* permutations per block group."
+    )
+    analyze.add_argument(
+        "--city", help="Match call types to this city's crosswalk only (e.g. Seattle)."
+    )
+    analyze.add_argument("--timezone", default="America/Los_Angeles")
+    analyze.add_argument("--memory-limit", default="2GB")
+    analyze.set_defaults(func=cmd_safety_analyze)
+
+    report = safety_verbs.add_parser(
+        "report", help="Summarise an analyze folder; write report.md and report.html."
+    )
+    report.add_argument("folder", metavar="DIR", help="The folder `safety analyze` wrote.")
+    report.set_defaults(func=cmd_safety_report)
 
     manage = verbs.add_parser("manage", help="Run any Django management command.")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

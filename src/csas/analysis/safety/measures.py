@@ -1,9 +1,9 @@
 """Measures for the safety data lab: per-capita rates, response times and period changes.
 
-Three functions on plain per-call arrays (as read from the normalised Parquet file that
+Four functions on plain per-call arrays (as read from the normalised Parquet file that
 `csas.analysis.safety.ingest` writes, with areas from `csas.analysis.safety.geo.assign_points`):
 
-``rates_by_area_month``
+``rates_by_area_month`` (and ``rates_from_counts`` for calls already counted)
     Calls per area and month, the rate per `per` residents and an exact 95% Poisson interval
     on it (Garwood 1936: ``chi2.ppf(0.025, 2k) / 2`` to ``chi2.ppf(0.975, 2k + 2) / 2`` for a
     count k, scaled by ``per / population``). Cells with fewer than `threshold` calls are
@@ -21,6 +21,11 @@ Three functions on plain per-call arrays (as read from the normalised Parquet fi
     exact conditional 95% interval: given the total ``a + b``, the current count ``a`` is
     binomial with ``p = RR e_c / (RR e_c + e_p)`` (e = exposure, for example days in the
     period); the Clopper-Pearson interval on p is mapped to RR = ``p / (1 - p) * e_p / e_c``.
+
+``eligible_time_profile``
+    When calls eligible for an alternative response arrive: counts by local day of week x
+    hour of day, with cells under `threshold` (10) calls suppressed and complementary
+    suppression so that no withheld cell can be recovered from the published totals.
 
 Example: five calls in two areas over two months, one with no area.
 
@@ -44,6 +49,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -218,6 +224,88 @@ def rates_by_area_month(
         cells=tuple(cells),
         no_area_by_month=dict(sorted(no_area.items())),
         n_total=len(areas),
+        n_no_area=sum(no_area.values()),
+        per=per,
+        threshold=threshold,
+        method=(
+            f"calls per {per:g} residents; exact (Garwood) 95% Poisson interval on the count, "
+            f"chi2.ppf(0.025, 2k)/2 to chi2.ppf(0.975, 2k+2)/2, scaled by per/population; "
+            f"cells with fewer than {threshold} calls suppressed"
+        ),
+    )
+
+
+def rates_from_counts(
+    counts: npt.ArrayLike,
+    months: Sequence[str],
+    population_by_area: Mapping[str, float],
+    *,
+    no_area_by_month: Mapping[str, int] | None = None,
+    per: float = 1000,
+    threshold: int = 10,
+) -> RateTable:
+    """`rates_by_area_month` for calls already counted per area and month.
+
+    For millions of calls, count them first (a DuckDB ``GROUP BY`` or ``numpy.bincount``)
+    and pass the table: the result is the same `RateTable` as `rates_by_area_month` gives
+    on the calls themselves, with the same suppression and intervals.
+
+    Args:
+        counts: calls per area (rows, in the order of `population_by_area`) and month
+            (columns, in the order of `months`); non-negative integers.
+        months: the months, ``YYYY-MM``, sorted and distinct.
+        population_by_area: residents per area code.
+        no_area_by_month: calls with no area, per month (months with none may be left out;
+            each month must be one of `months`).
+        per, threshold: as for `rates_by_area_month`.
+
+    >>> table = rates_from_counts([[2, 1], [1, 0]], ["2024-01", "2024-02"],
+    ...                           {"A": 2000, "B": 500}, no_area_by_month={"2024-02": 1},
+    ...                           threshold=2)
+    >>> table.cells[0].rate, table.n_total, table.cells[1].suppressed
+    (1.0, 5, True)
+    """
+    month_list = tuple(_months(list(months), "months"))
+    if list(month_list) != sorted(set(month_list)):
+        raise ValueError("months must be sorted and distinct")
+    per = _positive(per, "per")
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0:
+        raise ValueError(f"threshold must be a non-negative integer, got {threshold!r}")
+    codes, population = _populations(population_by_area)
+    table = np.asarray(counts)
+    if table.shape != (len(codes), len(month_list)):
+        raise ValueError(
+            f"counts has shape {table.shape}; expected {len(codes)} areas x "
+            f"{len(month_list)} months"
+        )
+    if table.size and (not np.issubdtype(table.dtype, np.integer) or int(table.min(initial=0)) < 0):
+        raise ValueError("counts must be non-negative integers")
+    table = table.astype(np.int64)
+    no_area = {m: int(k) for m, k in sorted((no_area_by_month or {}).items()) if k}
+    unknown = sorted(set(no_area) - set(month_list))
+    if unknown:
+        raise ValueError(f"no_area_by_month names months not in months: {unknown[:5]}")
+    if any(k < 0 for k in no_area.values()):
+        raise ValueError("no_area_by_month counts must be non-negative")
+
+    cells = []
+    for i, code in enumerate(codes):
+        scale = per / float(population[i])
+        for j, month in enumerate(month_list):
+            k = int(table[i, j])
+            if k < threshold:
+                cells.append(RateCell(code, month, None, None, None, None, suppressed=True))
+                continue
+            low, high = poisson_interval(k)
+            cells.append(RateCell(code, month, k, k * scale, low * scale, high * scale, False))
+    return RateTable(
+        areas=codes,
+        months=month_list,
+        population=population,
+        counts=table,
+        cells=tuple(cells),
+        no_area_by_month=no_area,
+        n_total=int(table.sum()) + sum(no_area.values()),
         n_no_area=sum(no_area.values()),
         per=per,
         threshold=threshold,
@@ -570,6 +658,272 @@ def period_change(
             "to the ratio by p/(1-p)*exposure_previous/exposure_current"
         ),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Time-of-day profile of eligible calls
+
+
+#: Days of the week, Monday first (`datetime.weekday()` order).
+WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: Why a profile cell is withheld.
+Suppression = Literal["primary", "complementary"]
+
+
+@dataclass(frozen=True)
+class ProfileCell:
+    """One cell of a time-of-day profile, as it may be published.
+
+    Fields:
+        weekday: ``Mon`` ... ``Sun``, or None for a cell of the all-days row (`by_hour`).
+        hour: local hour of day, 0-23, or None for a cell of the all-hours column
+            (`by_weekday`).
+        count: eligible calls received in that weekday and hour, or None when suppressed.
+        share: count over all eligible calls counted in the profile, or None when suppressed.
+        suppressed: True when the cell is withheld.
+        suppression: ``primary`` (the count is below the threshold), ``complementary``
+            (withheld so that a primary cell cannot be worked out by subtraction from a
+            published total), or None.
+    """
+
+    weekday: str | None
+    hour: int | None
+    count: int | None
+    share: float | None
+    suppressed: bool
+    suppression: Suppression | None
+
+
+@dataclass(frozen=True)
+class TimeProfile:
+    """Eligible calls by local day of week and hour of day, with small cells suppressed.
+
+    Fields:
+        counts: eligible calls per weekday (rows, Monday first) and hour (columns),
+            unsuppressed: for internal analysis only, never for publication.
+        cells: the 7 x 24 cells, Monday 0h, Monday 1h, ..., Sunday 23h, suppression applied.
+        by_hour: 24 cells, all days together.
+        by_weekday: 7 cells, all hours together.
+        n_calls: calls given.
+        n_eligible: eligible calls with a receipt time (the profile's grand total; None
+            when below the threshold).
+        n_eligible_no_time: eligible calls without a receipt time (counted, not placed).
+        n_suppressed_primary, n_suppressed_complementary: cells (of `cells`, `by_hour` and
+            `by_weekday` together) withheld for each reason.
+        timezone: the IANA zone the hours and weekdays are local to.
+        threshold: cells with fewer eligible calls than this are suppressed.
+        method: how the profile was built and suppressed.
+    """
+
+    counts: IntArray
+    cells: tuple[ProfileCell, ...]
+    by_hour: tuple[ProfileCell, ...]
+    by_weekday: tuple[ProfileCell, ...]
+    n_calls: int
+    n_eligible: int | None
+    n_eligible_no_time: int
+    n_suppressed_primary: int
+    n_suppressed_complementary: int
+    timezone: str
+    threshold: int
+    method: str
+
+    def cell(self, weekday: str, hour: int) -> ProfileCell:
+        """The cell for one weekday (``Mon`` ... ``Sun``) and local hour."""
+        return self.cells[WEEKDAYS.index(weekday) * 24 + hour]
+
+
+def eligible_time_profile(
+    received: Sequence[dt.datetime | None] | npt.ArrayLike,
+    eligible: Sequence[bool] | npt.ArrayLike,
+    *,
+    timezone: str,
+    threshold: int = 10,
+) -> TimeProfile:
+    """When eligible calls arrive: counts by local day of week x hour of day, suppressed.
+
+    `received` holds every call's receipt time, as in `response_times` (UTC ``datetime64``
+    as DuckDB returns TIMESTAMPTZ, NaT for missing, or timezone-aware datetimes), and
+    `eligible` one boolean per call (for example: public-initiated and of an eligible tier,
+    with or without screening). Times are turned into local weekdays and hours in
+    `timezone`, so a call at 16:30 UTC on 1 July 2024 counts at 09:00-10:00 on a Monday in
+    Tacoma (PDT), and one at 17:30 UTC on 1 January 2024 also does (PST).
+
+    Suppression, for publication: every cell (of the 7 x 24 table, of the all-days row by
+    hour, and of the all-hours column by weekday) with fewer than `threshold` eligible calls
+    is withheld (``primary``; a count of zero too). Because the row, column and grand totals
+    are published, a line (a weekday row, an hour column, the row by hour, the column by
+    weekday) whose total is published and that has exactly one withheld cell would give
+    that cell away by subtraction; the smallest published cell of such a line is then
+    withheld too (``complementary``, ties to the earliest), repeated until no line has a
+    lone withheld cell.
+
+    >>> import datetime as dt
+    >>> monday_9am = dt.datetime(2024, 7, 1, 16, 30, tzinfo=dt.UTC)
+    >>> profile = eligible_time_profile(
+    ...     [monday_9am] * 3, [True, True, False], timezone="America/Los_Angeles", threshold=2
+    ... )
+    >>> int(profile.counts[0, 9]), profile.cell("Mon", 9).count, profile.n_eligible
+    (2, 2, 2)
+    >>> profile.cell("Mon", 10).suppressed, profile.by_hour[9].share
+    (True, 1.0)
+    """
+    times = _utc_times(received, "received")
+    flags = _booleans(eligible, "eligible")
+    if flags.size != times.size:
+        raise ValueError(
+            f"received has {times.size} calls but eligible has {flags.size}; they must match"
+        )
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0:
+        raise ValueError(f"threshold must be a non-negative integer, got {threshold!r}")
+    zone = _zone(timezone)
+
+    has_time = ~np.isnat(times)
+    counted = flags & has_time
+    weekday, hour = _local_weekday_hour(times[counted], zone)
+    counts = np.bincount(weekday * 24 + hour, minlength=168).astype(np.int64).reshape(7, 24)
+    table = _with_margins(counts)
+    total = int(table[7, 24])
+    state = _suppress(counts, threshold)
+
+    def make(day: int | None, at: int | None) -> ProfileCell:
+        row = 7 if day is None else day
+        column = 24 if at is None else at
+        weekday_name = None if day is None else WEEKDAYS[day]
+        code = int(state[row, column])
+        if code != _PUBLISHED:
+            reason: Suppression = "primary" if code == _PRIMARY else "complementary"
+            return ProfileCell(weekday_name, at, None, None, True, reason)
+        count = int(table[row, column])
+        return ProfileCell(weekday_name, at, count, count / total, False, None)
+
+    cells = tuple(make(d, h) for d in range(7) for h in range(24))
+    hours = tuple(make(None, h) for h in range(24))
+    days = tuple(make(d, None) for d in range(7))
+    reasons = [c.suppression for c in (*cells, *hours, *days)]
+    counts.flags.writeable = False
+    return TimeProfile(
+        counts=counts,
+        cells=cells,
+        by_hour=hours,
+        by_weekday=days,
+        n_calls=int(times.size),
+        n_eligible=total if total >= threshold else None,
+        n_eligible_no_time=int((flags & ~has_time).sum()),
+        n_suppressed_primary=reasons.count("primary"),
+        n_suppressed_complementary=reasons.count("complementary"),
+        timezone=timezone,
+        threshold=threshold,
+        method=(
+            f"eligible calls by local day of week and hour of day ({timezone}) of receipt; "
+            f"cells with fewer than {threshold} calls suppressed (primary), and the smallest "
+            "published cell of any line with a published total and a single suppressed cell "
+            "suppressed too (complementary), so no suppressed count can be recovered by "
+            "subtraction within a line"
+        ),
+    )
+
+
+_PUBLISHED, _PRIMARY, _COMPLEMENTARY = 0, 1, 2
+
+
+def _with_margins(counts: IntArray) -> IntArray:
+    """The 7 x 24 table in an 8 x 25 one: row 7 holds the hour totals, column 24 the weekday
+    totals, and [7, 24] the grand total."""
+    table = np.zeros((8, 25), dtype=np.int64)
+    table[:7, :24] = counts
+    table[:7, 24] = counts.sum(axis=1)
+    table[7, :24] = counts.sum(axis=0)
+    table[7, 24] = counts.sum()
+    return table
+
+
+def _suppress(counts: IntArray, threshold: int) -> npt.NDArray[np.int8]:
+    """Suppression state of every cell of `_with_margins(counts)`.
+
+    The lines are the eight rows (each adds up to its entry in column 24) and the 25
+    columns (each adds up to its entry in row 7).
+    """
+    table = _with_margins(counts)
+    state = np.where(table < threshold, _PRIMARY, _PUBLISHED).astype(np.int8)
+    lines: list[tuple[tuple[int | slice, int | slice], tuple[int, int]]] = [
+        *(((r, slice(0, 24)), (r, 24)) for r in range(8)),
+        *(((slice(0, 7), c), (7, c)) for c in range(25)),
+    ]
+    changed = True
+    while changed:
+        changed = False
+        for members, line_total in lines:
+            line_state = state[members]  # a view: basic slicing
+            hidden = line_state != _PUBLISHED
+            if state[line_total] != _PUBLISHED or int(hidden.sum()) != 1:
+                continue
+            shown = np.flatnonzero(~hidden)
+            smallest = shown[np.argmin(table[members][shown])]  # argmin: first of equals
+            line_state[smallest] = _COMPLEMENTARY
+            changed = True
+    return state
+
+
+def _local_weekday_hour(
+    times: npt.NDArray[np.datetime64], zone: zoneinfo.ZoneInfo
+) -> tuple[IntArray, IntArray]:
+    """Local weekday (Monday 0) and hour of UTC times.
+
+    The zone's offset is looked up at the start and end of each UTC day holding a time; on a
+    day where the two differ the moment of change is found by bisection, to the second.
+    (Offsets change at most once within a day in every zone's rules.)
+    """
+
+    def offset_at(second: int) -> int:
+        delta = dt.datetime.fromtimestamp(second, tz=zone).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    seconds = times.astype("datetime64[s]").astype(np.int64)
+    distinct, position = np.unique(seconds // 86400, return_inverse=True)
+    position = position.ravel()
+    starts = [offset_at(day * 86400) for day in distinct.tolist()]
+    offset = np.array(starts, dtype=np.int64)[position]
+    for index, day in enumerate(distinct.tolist()):
+        after = offset_at((day + 1) * 86400)
+        if after == starts[index]:
+            continue
+        low, high = day * 86400, (day + 1) * 86400
+        while high - low > 1:
+            middle = (low + high) // 2
+            if offset_at(middle) == starts[index]:
+                low = middle
+            else:
+                high = middle
+        offset[(position == index) & (seconds >= high)] = after
+    local = seconds + offset
+    # 1 January 1970 was a Thursday (weekday 3).
+    return (local // 86400 + 3) % 7, local // 3600 % 24
+
+
+def _zone(name: object) -> zoneinfo.ZoneInfo:
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"timezone must be an IANA time zone name, got {name!r}")
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"timezone {name!r} is not an IANA time zone (expected a name such as "
+            "'America/Los_Angeles')"
+        ) from None
+
+
+def _booleans(values: object, name: str) -> npt.NDArray[np.bool_]:
+    if isinstance(values, str) or not isinstance(values, Sequence | np.ndarray):
+        raise ValueError(f"{name} must be a sequence or 1-D array of booleans")
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {array.shape}")
+    if array.size and array.dtype != np.bool_:
+        bad = next((i for i, v in enumerate(array.tolist()) if not isinstance(v, bool)), None)
+        if bad is not None:
+            raise ValueError(f"{name}[{bad}] is {array[bad]!r}, expected True or False")
+    return array.astype(bool)
 
 
 # ---------------------------------------------------------------------------------------------
