@@ -444,10 +444,13 @@ ADVERSARIAL = [
 
 
 @pytest.mark.parametrize("comment", ADVERSARIAL, ids=[text[:12] for text in ADVERSARIAL])
-def test_a_100_kb_adversarial_comment_is_checked_in_well_under_a_second(comment) -> None:
+def test_a_100_kb_adversarial_comment_does_not_backtrack_catastrophically(comment) -> None:
+    # Not a speed measure (benchmarks/ does those): a regex that backtracks on these inputs
+    # takes minutes or hours, so a bound far above the normal ~0.05 s only catches that, even
+    # on a loaded machine.
     started = time.perf_counter()
     moderation_check(comment)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 15.0
 
 
 def test_docstring_examples_run() -> None:
