@@ -56,7 +56,8 @@ def _page(
 
 
 def _home(request: HttpRequest, version: StrategyVersion, preview: bool = False) -> HttpResponse:
-    goals = list(selectors.goal_list(version))
+    # The cards show how many actions and focus populations each goal has, nothing more.
+    goals = list(selectors.goal_list_counted(version))
     return _page(
         request, "portal/home.html", version, [version, *goals], goals=goals, preview=preview
     )
@@ -73,7 +74,7 @@ def goal_detail(request: HttpRequest, number: int) -> HttpResponse:
     goal = selectors.goal_get(version, number)
     actions = list(goal.actions.all())
     populations = list(goal.focus_populations.all())
-    goals = list(selectors.goal_list(version))
+    goals = list(selectors.goal_list_brief(version))  # the "other goals" links
     return _page(
         request,
         "portal/goal_detail.html",

@@ -93,39 +93,66 @@ def action_implementation(action: Action) -> dict[str, Any]:
 def progress_overview(
     version: StrategyVersion, *, today: dt.date | None = None
 ) -> list[dict[str, Any]]:
-    """Per goal: actions by their latest published status, stale ones, milestones on time."""
+    """Per goal: actions by their latest published status, stale ones, milestones on time.
+
+    A constant number of queries however many actions and updates there are: the latest
+    status and last publication of each action come from subqueries, milestones are counted
+    in SQL."""
     from collections import Counter
+
+    from django.db.models import Count, F, OuterRef, Q, Subquery
 
     from csas.progress.models import ActionMilestone
 
     today = today or timezone.localdate()
-    stale = {item.action.pk for item in actions_stale(version, today=today)}
-    latest_status: dict[int, str] = {}
-    for update in ActionUpdate.objects.filter(
-        action__version=version, state=UpdateState.PUBLISHED
-    ).order_by("action", "period__starts_on"):
-        latest_status[update.action_id] = update.status
-    milestones = list(
-        ActionMilestone.objects.filter(action__version=version).select_related("action")
+    published = ActionUpdate.objects.filter(
+        action=OuterRef("pk"), state=UpdateState.PUBLISHED
+    ).order_by()
+    actions = list(
+        Action.objects.filter(version=version)
+        .annotate(
+            latest_status=Subquery(published.order_by("-period__starts_on").values("status")[:1]),
+            last_published=Subquery(
+                published.values("action").annotate(last=Max("published_at")).values("last")
+            ),
+        )
+        .order_by("goal__number", "order", "code")
     )
+    milestones = {
+        row["action__goal_id"]: row
+        for row in ActionMilestone.objects.filter(action__version=version, planned_end__lte=today)
+        .order_by()
+        .values("action__goal_id")
+        .annotate(
+            due=Count("pk"),
+            on_time=Count(
+                "pk", filter=Q(actual_end__isnull=False, actual_end__lte=F("planned_end"))
+            ),
+        )
+    }
     rows = []
-    for goal in version.goals.prefetch_related("actions").order_by("number"):
-        actions = list(goal.actions.all())
-        statuses = Counter(latest_status.get(a.pk, "no_update") for a in actions)
-        goal_milestones = [m for m in milestones if m.action.goal_id == goal.pk]
-        due = [m for m in goal_milestones if m.planned_end <= today]
-        on_time = [m for m in due if m.actual_end is not None and m.actual_end <= m.planned_end]
+    for goal in version.goals.order_by("number"):
+        goal_actions = [a for a in actions if a.goal_id == goal.pk]
+        statuses = Counter(a.latest_status or "no_update" for a in goal_actions)
+        counted = milestones.get(goal.pk, {"due": 0, "on_time": 0})
         rows.append(
             {
                 "goal": goal,
-                "actions": len(actions),
+                "actions": len(goal_actions),
                 "statuses": dict(statuses),
-                "stale": [a for a in actions if a.pk in stale],
-                "milestones_due": len(due),
-                "milestones_on_time": len(on_time),
+                "stale": [
+                    a for a in goal_actions if _is_stale(a.last_published, today, STALE_AFTER_DAYS)
+                ],
+                "milestones_due": counted["due"],
+                "milestones_on_time": counted["on_time"],
             }
         )
     return rows
+
+
+def _is_stale(last_published: dt.datetime | None, today: dt.date, after_days: int) -> bool:
+    """No published update, or the last one more than `after_days` days before `today`."""
+    return last_published is None or (today - timezone.localdate(last_published)).days > after_days
 
 
 def actions_writable(user: Any) -> QuerySet[Action]:
@@ -167,33 +194,72 @@ CHANGELOG_FIELDS = {
 
 def public_changelog(version: StrategyVersion, *, limit: int = 200) -> list[Change]:
     """Every recorded change to the published version's goals and actions and to public
-    indicators' targets, newest first. Built from the edit history; drafts never appear."""
+    indicators' targets, newest first. Built from the edit history; drafts never appear.
+
+    Each edit is compared with the record before it; those previous records are found for
+    the whole page in one subquery and loaded in one more query (two queries per kind of
+    content, however many edits are listed)."""
+    from django.db.models import OuterRef, Subquery
+
     from csas.progress.models import Indicator
     from csas.strategy.models import Goal
 
-    sources: list[tuple[str, Any, Any]] = [
-        ("Goal", Goal.history.filter(version_id=version.pk), lambda r: f"Goal {r.number}"),
-        ("Action", Action.history.filter(version_id=version.pk), lambda r: f"Action {r.code}"),
+    sources: list[tuple[str, Any, Any, str, Any]] = [
+        (
+            "Goal",
+            Goal.history,
+            Goal.history.filter(version_id=version.pk),
+            "number",
+            lambda r: f"Goal {r.number}",
+        ),
+        (
+            "Action",
+            Action.history,
+            Action.history.filter(version_id=version.pk),
+            "code",
+            lambda r: f"Action {r.code}",
+        ),
         (
             "Indicator",
+            Indicator.history,
             Indicator.history.filter(strategy_id=version.strategy_id, is_public=True),
+            "name",
             lambda r: r.name,
         ),
     ]
     changes: list[Change] = []
-    for model, history, label in sources:
+    for model, every_record, history, label_field, label in sources:
         fields = CHANGELOG_FIELDS[model]
-        for record in history.order_by("-history_date")[: limit * 2]:
+        # Only what is labelled and compared is read (not descriptions of unchanged fields).
+        shown = ("id", "history_id", "history_date", "history_type", label_field, *fields)
+        # What simple_history's `prev_record` answers, for every listed record at once: the
+        # same object's latest record strictly before this one (whatever its version or
+        # visibility then).
+        previous_id = Subquery(
+            every_record.filter(id=OuterRef("id"), history_date__lt=OuterRef("history_date"))
+            .order_by("-history_date")
+            .values("history_id")[:1]
+        )
+        records = list(
+            history.only(*shown)
+            .annotate(previous_id=previous_id)
+            .order_by("-history_date")[: limit * 2]
+        )
+        wanted = [r.previous_id for r in records if r.history_type == "~" and r.previous_id]
+        previous = {
+            r.history_id: r for r in every_record.only(*shown).filter(history_id__in=wanted)
+        }
+        for record in records:
             what = label(record)
             if record.history_type == "+":
                 changes.append(Change(record.history_date, what, "created", "", "", ""))
             elif record.history_type == "-":
                 changes.append(Change(record.history_date, what, "deleted", "", "", ""))
             else:
-                previous = record.prev_record
-                if previous is None:
+                before = previous.get(record.previous_id)
+                if before is None:
                     continue
-                delta = record.diff_against(previous, included_fields=list(fields))
+                delta = record.diff_against(before, included_fields=list(fields))
                 for change in delta.changes:
                     changes.append(
                         Change(

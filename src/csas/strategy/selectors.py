@@ -13,6 +13,7 @@ from django.http import Http404
 from csas.strategy.models import (
     Action,
     ActionPartner,
+    FocusPopulation,
     Geography,
     GeographyKind,
     Goal,
@@ -68,6 +69,20 @@ def goal_list(version: StrategyVersion) -> QuerySet[Goal]:
         "focus_populations",
         Prefetch("actions", queryset=Action.objects.select_related("lead_department")),
     )
+
+
+def goal_list_counted(version: StrategyVersion) -> QuerySet[Goal]:
+    """Goals with their actions and focus populations loaded as bare ids: enough to count them
+    (``goal.actions.all|length``) without reading every action's text and department."""
+    return Goal.objects.filter(version=version).prefetch_related(
+        Prefetch("focus_populations", queryset=FocusPopulation.objects.only("id", "goal_id")),
+        Prefetch("actions", queryset=Action.objects.only("id", "goal_id").order_by()),
+    )
+
+
+def goal_list_brief(version: StrategyVersion) -> QuerySet[Goal]:
+    """Goals alone, for links between goal pages (nothing related is loaded)."""
+    return Goal.objects.filter(version=version)
 
 
 def goal_get(version: StrategyVersion, number: int) -> Goal:
