@@ -85,3 +85,15 @@ def test_the_progress_overview_counts_statuses_and_stale_actions_per_goal(
     row = goal3[: goal3.index("</tr>")]
     # 7 actions in goal 3: one on track, six with no update yet and so not updated recently
     assert "<td>7</td><td>1</td><td>0</td><td>0</td><td>0</td><td>6</td><td>6</td>" in row
+
+
+def test_the_progress_page_lists_the_actions_not_updated_recently(
+    client: Client, published_version: StrategyVersion
+) -> None:
+    body = client.get("/progress/").content.decode()
+    # Nothing is published in this fixture: every action is listed, each without an update.
+    listed = body.split('id="stale-heading"')[1]
+    for action in published_version.actions.all():
+        assert f"/actions/{action.slug}/" in listed
+    assert listed.count("no published update yet") == published_version.actions.count()
+    assert "Every action has a recent published update." not in body

@@ -254,11 +254,13 @@ def test_a_goal_page_takes_6_queries_however_many_actions(
     assert "Action 3.6" in body
 
 
-def test_an_action_page_takes_10_queries_however_many_updates_and_milestones(
+def test_an_action_page_takes_13_queries_however_many_updates_milestones_and_indicators(
     dataset: Dataset, django_assert_num_queries: Any
 ) -> None:
-    body = _count(Client(), "/actions/3-6/", 10, django_assert_num_queries)
+    # 10 for the action and its implementation, 2 for linked indicators, 1 for its themes.
+    body = _count(Client(), "/actions/3-6/", 13, django_assert_num_queries)
     assert "Milestone 0" in body
+    assert "Indicator 0" in body  # every indicator of the dataset is linked to this action
     assert "not public" not in body
     assert "Evidence of a draft" not in body
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
@@ -91,7 +92,9 @@ def goal_detail(request: HttpRequest, number: int) -> HttpResponse:
 def action_detail(request: HttpRequest, slug: str) -> HttpResponse:
     version = selectors.version_get_published()
     action = selectors.action_get_public(version, slug)
+    from csas.progress.indicator_selectors import indicators_for_action
     from csas.progress.selectors import action_implementation
+    from csas.progress.you_said_selectors import you_said_for_action
 
     return _page(
         request,
@@ -103,6 +106,8 @@ def action_detail(request: HttpRequest, slug: str) -> HttpResponse:
         supporting=list(action.supporting_departments.all()),
         partner_roles=list(action.partner_roles.all()),
         implementation=action_implementation(action),
+        linked_indicators=indicators_for_action(action),
+        you_said=you_said_for_action(action),
     )
 
 
@@ -232,16 +237,29 @@ def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def progress(request: HttpRequest) -> HttpResponse:
     """Progress overview per goal: latest published status of each action, stale actions,
     milestones on time."""
-    from csas.progress.selectors import STALE_AFTER_DAYS, progress_overview
+    from csas.progress.selectors import STALE_AFTER_DAYS, StaleAction, progress_overview
 
     version = selectors.version_get_published()
     rows = progress_overview(version)
+    today = timezone.localdate()
+    stale = [
+        StaleAction(
+            action,
+            action.last_published,
+            (today - timezone.localdate(action.last_published)).days
+            if action.last_published
+            else None,
+        )
+        for row in rows
+        for action in row["stale"]
+    ]
     return _page(
         request,
         "portal/progress.html",
         version,
-        [row["goal"] for row in rows],
+        [row["goal"] for row in rows] + [item.action for item in stale],
         rows=rows,
+        stale=stale,
         stale_days=STALE_AFTER_DAYS,
     )
 
