@@ -227,3 +227,68 @@ def test_my_updates_shows_the_write_table_without_serious_violations(
     )
     assert_page_healthy(page)
     assert_no_blocking_violations(page, "My updates before any update")
+
+
+# --- the accountability pages, with the demo's implementation data -------------------------
+
+
+def test_accountability_pages_with_data_have_no_serious_accessibility_violations(
+    live_server: Any, page: Page, published_strategy: None
+) -> None:
+    """Indicators (with charts), reports, the data page and "you said, we did", each with
+    content to audit: the demo's periods, published updates and indicator values, and one
+    published theme."""
+    from csas.accounts.models import Role
+    from csas.progress.demo import DemoUsers, demo_implementation_load
+    from csas.progress.models import Indicator, YouSaidWeDid
+    from csas.strategy.models import Strategy
+
+    strategy = Strategy.objects.get(slug="tacoma-csas")
+    demo_implementation_load(
+        strategy,
+        users=DemoUsers(
+            editor=make_user(Role.DEPARTMENT_EDITOR, username="a11y-editor"),
+            reviewer=make_user(Role.DEPARTMENT_EDITOR, username="a11y-reviewer"),
+            office=make_user(Role.STRATEGY_STAFF, username="a11y-office"),
+        ),
+    )
+    theme = YouSaidWeDid.objects.create(
+        strategy=strategy,
+        slug="faster-help",
+        theme="Help should come faster after dark",
+        what_we_heard="Residents said help takes too long at night.",
+        what_we_did="Evening coverage of the crisis response pilot.",
+        is_published=True,
+    )
+    theme.actions.add(Action.objects.get(version__is_published=True, slug=ACTION_SLUG))
+    charted = Indicator.objects.filter(observations__isnull=False).distinct().first()
+    assert charted is not None
+    period = ReportingPeriod.objects.filter(updates__state="published").order_by("starts_on")[0]
+
+    pages = [
+        "/indicators/",
+        f"/indicators/{charted.slug}/",
+        "/reports/",
+        f"/reports/{period.pk}/",
+        f"/reports/annual/{period.starts_on.year}/",
+        "/data/",
+        "/you-said-we-did/",
+        f"/actions/{ACTION_SLUG}/",
+        "/progress/",
+        f"/es/reports/{period.pk}/",
+    ]
+    for url in pages:
+        response = page.goto(live_server.url + url)
+        assert response is not None
+        assert response.status == 200, f"{url} answered {response.status}"
+        assert_page_healthy(page)
+        violations = run_axe(page)
+        blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+        assert not blocking, (
+            f"axe-core found serious or critical WCAG violations on {url}:\n"
+            + format_violations(blocking)
+        )
+    # The charts on these pages each come with a table of the same figures.
+    page.goto(live_server.url + f"/indicators/{charted.slug}/")
+    assert page.locator("svg[role=img]").count() >= 1
+    assert page.locator("table").count() >= 1
