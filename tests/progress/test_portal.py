@@ -97,3 +97,22 @@ def test_the_progress_page_lists_the_actions_not_updated_recently(
         assert f"/actions/{action.slug}/" in listed
     assert listed.count("no published update yet") == published_version.actions.count()
     assert "Every action has a recent published update." not in body
+
+
+def test_a_goal_page_groups_actions_by_objective_and_shows_their_latest_status(
+    client: Client, tpd_action: Action, user_for: Any
+) -> None:
+    from csas.strategy.models import Objective
+
+    objective = Objective.objects.create(goal=tpd_action.goal, code="3.A", title="Respond well")
+    tpd_action.objective = objective
+    tpd_action.save()
+    _publish(tpd_action, user_for, "Pilot started.", status="at_risk")
+    body = client.get(f"/goals/{tpd_action.goal.number}/").content.decode()
+    heading = body.index("Objective 3.A: Respond well")
+    link = body.index(f"/actions/{tpd_action.slug}/")
+    assert heading < link
+    item = body[link : body.index("</li>", link)]
+    assert "Progress: At risk" in item
+    others = tpd_action.goal.actions.exclude(pk=tpd_action.pk)
+    assert body.count("No update yet") >= others.count()

@@ -73,16 +73,33 @@ def home(request: HttpRequest) -> HttpResponse:
 def goal_detail(request: HttpRequest, number: int) -> HttpResponse:
     version = selectors.version_get_published()
     goal = selectors.goal_get(version, number)
+    from csas.progress.models import UpdateStatus
+    from csas.progress.selectors import latest_published_statuses
+
     actions = list(goal.actions.all())
+    statuses = latest_published_statuses(actions)
+    labels = dict(UpdateStatus.choices)
+    for action in actions:
+        status = statuses.get(action.pk)
+        action.progress_status = status  # type: ignore[attr-defined]
+        action.progress_label = labels[status] if status else None  # type: ignore[attr-defined]
+    # Actions under their objectives, in the strategy's order (one group without a heading when
+    # the strategy has no objectives, as Tacoma's published file does not).
+    objectives = {action.objective_id: action.objective for action in actions}
+    sections = [
+        (objectives[objective_id], [a for a in actions if a.objective_id == objective_id])
+        for objective_id in dict.fromkeys(a.objective_id for a in actions)
+    ]
     populations = list(goal.focus_populations.all())
     goals = list(selectors.goal_list_brief(version))  # the "other goals" links
     return _page(
         request,
         "portal/goal_detail.html",
         version,
-        [goal, *actions, *populations],
+        [goal, *actions, *populations, *(o for o in objectives.values() if o)],
         goal=goal,
         actions=actions,
+        sections=sections,
         focus_populations=populations,
         goals=goals,
     )

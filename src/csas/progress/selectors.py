@@ -150,6 +150,25 @@ def progress_overview(
     return rows
 
 
+def latest_published_statuses(actions: list[Action]) -> dict[int, str]:
+    """Each action's status in its latest published update (by period), in one query; actions
+    without a published update are absent."""
+    from django.db.models import OuterRef, Subquery
+
+    latest = (
+        ActionUpdate.objects.filter(action=OuterRef("pk"), state=UpdateState.PUBLISHED)
+        .order_by("-period__starts_on")
+        .values("status")[:1]
+    )
+    rows = (
+        Action.objects.filter(pk__in=[action.pk for action in actions])
+        .annotate(latest_status=Subquery(latest))
+        .filter(latest_status__isnull=False)
+        .values_list("pk", "latest_status")
+    )
+    return {pk: str(status) for pk, status in rows}
+
+
 def _is_stale(last_published: dt.datetime | None, today: dt.date, after_days: int) -> bool:
     """No published update, or the last one more than `after_days` days before `today`."""
     return last_published is None or (today - timezone.localdate(last_published)).days > after_days

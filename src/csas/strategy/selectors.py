@@ -67,7 +67,7 @@ def version_list_for_user(user: Any) -> QuerySet[StrategyVersion]:
 def goal_list(version: StrategyVersion) -> QuerySet[Goal]:
     return Goal.objects.filter(version=version).prefetch_related(
         "focus_populations",
-        Prefetch("actions", queryset=Action.objects.select_related("lead_department")),
+        Prefetch("actions", queryset=Action.objects.select_related("lead_department", "objective")),
     )
 
 
