@@ -12,6 +12,8 @@ from django.test import Client
 from csas.progress.indicator_selectors import (
     ObservationRow,
     indicator_course,
+    indicator_get_public,
+    indicator_list_public,
     indicators_for_action,
     period_label,
 )
@@ -19,8 +21,9 @@ from csas.progress.models import Indicator, Observation
 from csas.strategy.models import Action, StrategyVersion
 
 # The number of queries each page makes, however many indicators and observations there
-# are: the site's strategy, its published version, the indicators and their observations
-# (and, on the detail page, the linked actions and the source surveys).
+# are: the site's strategy, its published version, the indicators (with the id of each one's
+# latest published value) and those observations (on the detail page: the indicator, its
+# observations, the linked actions and the source surveys).
 LIST_QUERIES = 4
 DETAIL_QUERIES = 6
 
@@ -145,6 +148,66 @@ def test_the_list_shows_each_public_indicator_with_latest_value_baseline_and_tar
     assert "Performance measure" in page
     assert "300 calls" in page
     assert "Internal only measure" not in page
+
+
+def test_the_list_shows_the_latest_published_overall_value_only(
+    feel_safe: Indicator,
+) -> None:
+    # Later than the 2026 figure: a suppressed overall value, an overall period with no value
+    # and a breakdown; none of them is the latest published value.
+    _observation(feel_safe, 2027, 99.9, n=3, suppressed=True)
+    _observation(feel_safe, 2028, None)
+    _observation(feel_safe, 2029, 77.7, n=50, dimension="council_district", group="District 2")
+    page = Client().get("/indicators/").content.decode()
+    assert "58.2 percent" in page
+    assert "(2026-03-01 – 2026-04-30)" in page
+    assert "99.9" not in page
+    assert "77.7" not in page
+
+
+def test_an_indicator_without_a_published_value_says_so_in_the_list(
+    feel_safe: Indicator,
+) -> None:
+    Observation.objects.filter(indicator=feel_safe, dimension="").exclude(suppressed=True).delete()
+    page = Client().get("/indicators/").content.decode()
+    assert "No published value yet" in page
+    assert "<td>Not yet known</td>" in page
+    assert "98.7" not in page
+
+
+def test_the_list_agrees_with_the_detail_page_on_latest_value_and_course(
+    published_version: StrategyVersion, feel_safe: Indicator, alternative_calls: Indicator
+) -> None:
+    _more(published_version, 3)
+    Indicator.objects.filter(slug="extra-1").update(
+        baseline_value=20.0, baseline_year=2020, target_value=30.0, target_year=2030
+    )
+    _observation(Indicator.objects.get(slug="extra-2"), 2026, 5.0, suppressed=True)
+    listed = indicator_list_public(published_version)
+    assert [item.indicator.slug for item in listed] == [
+        "alternative-calls",
+        "extra-0",
+        "extra-1",
+        "extra-2",
+        "feel-safe-day",
+    ]
+    for item in listed:
+        summary = indicator_get_public(published_version, item.indicator.slug).summary
+        assert item.latest == summary.latest, item.indicator.slug
+        assert item.course == summary.course, item.indicator.slug
+
+
+def test_the_list_reads_one_observation_per_indicator_in_two_queries(
+    published_version: StrategyVersion,
+    feel_safe: Indicator,
+    alternative_calls: Indicator,
+    django_assert_num_queries: Any,
+) -> None:
+    _more(published_version, 5)
+    with django_assert_num_queries(2):
+        listed = indicator_list_public(published_version)
+    assert len(listed) == 7
+    assert all(item.latest is not None for item in listed)
 
 
 def test_the_list_says_whether_each_indicator_is_on_course(feel_safe: Indicator) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
@@ -195,11 +195,50 @@ def _summaries(indicators: Iterable[Indicator]) -> list[IndicatorSummary]:
     return [_summary(i, getattr(i, "overall", [])) for i in indicators]
 
 
-def indicator_list_public(version: StrategyVersion) -> list[IndicatorSummary]:
-    """The published strategy's public indicators by name (two queries)."""
-    return _summaries(
-        _with_overall(Indicator.objects.filter(strategy_id=version.strategy_id, is_public=True))
+@dataclass(frozen=True)
+class IndicatorStanding:
+    """An indicator with only its latest published value and course: what the list shows.
+
+    Fields:
+        indicator: the indicator.
+        latest: the latest overall observation with a published value, or None.
+        course: `indicator_course` of `latest`.
+    """
+
+    indicator: Indicator
+    latest: ObservationRow | None
+    course: Course
+
+
+def _latest_published_overall() -> Subquery:
+    """The pk of the indicator's (``OuterRef("pk")``) latest overall observation that has a
+    published value: the one `_summary` takes as ``latest`` from the whole series."""
+    return Subquery(
+        Observation.objects.filter(
+            indicator=OuterRef("pk"), dimension="", suppressed=False, value__isnull=False
+        )
+        .order_by("-period_start", "-period_end", "-pk")
+        .values("pk")[:1]
     )
+
+
+def indicator_list_public(version: StrategyVersion) -> list[IndicatorStanding]:
+    """The published strategy's public indicators by name with their latest published value:
+    two queries (the indicators, then at most one observation each), however long the series
+    are; one when no indicator has a published value yet."""
+    indicators = list(
+        Indicator.objects.filter(strategy_id=version.strategy_id, is_public=True)
+        .annotate(latest_pk=_latest_published_overall())
+        .order_by("name", "pk")
+    )
+    wanted = [i.latest_pk for i in indicators if i.latest_pk is not None]
+    latest = Observation.objects.order_by().in_bulk(wanted)
+    result = []
+    for indicator in indicators:
+        observation = latest.get(indicator.latest_pk)
+        row = ObservationRow.of(observation) if observation is not None else None
+        result.append(IndicatorStanding(indicator, row, indicator_course(indicator, row)))
+    return result
 
 
 def indicators_for_action(action: Action) -> list[IndicatorSummary]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.cache import patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import quote_etag
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
@@ -17,7 +18,7 @@ from csas.progress.datapackage import (
     FORMAT_VERSION,
     datapackage_contents,
     datapackage_summary,
-    datapackage_zip_bytes,
+    datapackage_zip_cached,
 )
 from csas.progress.you_said_selectors import you_said_list_public
 from csas.strategy import selectors
@@ -52,12 +53,18 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def package(request: HttpRequest) -> HttpResponse:
-    """The data package as a zip (built from the database on each request)."""
+    """The data package as a zip: built once for the same data (`datapackage_zip_cached`),
+    with its data's fingerprint as the ETag, so a client that has it gets a 304."""
     version = selectors.version_get_published()
-    contents = datapackage_contents(version)
-    response = HttpResponse(datapackage_zip_bytes(contents), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{contents.filename}"'
-    # Building the package reads every table; let browsers and proxies reuse it for a while.
+    built = datapackage_zip_cached(version)
+    etag = quote_etag(built.fingerprint)
+    response = get_conditional_response(request, etag=etag) or HttpResponse(
+        built.data, content_type="application/zip"
+    )
+    if response.status_code == 200:
+        response["Content-Disposition"] = f'attachment; filename="{built.filename}"'
+    response["ETag"] = etag
+    # Let browsers and proxies reuse it for a while without asking.
     patch_cache_control(response, public=True, max_age=300)
     return response
 
