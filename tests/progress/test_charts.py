@@ -6,6 +6,7 @@ import datetime as dt
 import doctest
 import xml.etree.ElementTree as ET
 
+import pytest
 from django.utils.safestring import SafeString
 
 from csas.progress import charts
@@ -71,6 +72,31 @@ def test_period_ends_are_labelled_by_month_or_year() -> None:
     year_ends = [dt.date(2023, 12, 31), dt.date(2024, 12, 31)]
     root = _parse(line_chart_svg([(d, 1.0) for d in year_ends], title="T", unit="u"))
     assert "2023" in [t.text for t in _find_all(root, "text")]
+
+
+def test_a_long_series_is_labelled_in_one_pass_over_its_dates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Ten years of month ends: how to label dates is decided once per chart, not once per
+    # label (which made the work grow with labels times points).
+    month_ends = [
+        dt.date(2015 + m // 12, m % 12 + 1, 1) - dt.timedelta(days=1) for m in range(1, 121)
+    ]
+    checked: list[dt.date] = []
+    real = charts._month_end
+
+    def counting(day: dt.date) -> bool:
+        checked.append(day)
+        return real(day)
+
+    monkeypatch.setattr(charts, "_month_end", counting)
+    root = _parse(line_chart_svg([(d, 1.0) for d in month_ends], title="T", unit="u"))
+    assert len(checked) <= len(month_ends)
+    texts = [t.text for t in _find_all(root, "text")]
+    assert "2015-01" in texts
+    assert "2024-12" in texts
+    tooltips = [t.text or "" for c in _find_all(root, "circle", "point") for t in c]
+    assert tooltips[0] == "2015-01: 1 u"
 
 
 def test_a_line_chart_escapes_every_piece_of_text() -> None:

@@ -340,7 +340,11 @@ def test_report_pages_show_published_updates_and_never_drafts(
     assert DRAFT_WORDING not in body
     assert REVIEW_WORDING not in body
     assert "Internal measure not for publication" not in body
-    assert "99" not in body.split("Median response time", 1)[1].split("</table>", 1)[0]
+    # the breakdown's 99 is neither in goal 3's list of indicators nor in the indicator's table
+    goal3 = body.split('id="goal-3-heading"', 1)[1].split("</section>", 1)[0]
+    assert "99" not in goal3.split("Median response time", 1)[1].split("</table>", 1)[0]
+    indicator = body.split('id="indicator-response-minutes"', 1)[1]
+    assert "99" not in indicator.split("</table>", 1)[0]
     # charts for the statuses and the indicator, each followed by a table of its figures
     assert body.count("<svg") >= 2
     for after_chart in body.split("</svg>")[1:]:
@@ -528,10 +532,13 @@ def test_report_pages_run_a_fixed_number_of_queries(
 ) -> None:
     url = f"/reports/{progress['q1'].pk}/" if kind == "quarterly" else "/reports/annual/2026/"
     client = Client()
-    # strategy, version, reported periods, updates, milestones, funding, indicators,
-    # observations, goals, actions
-    expected = 10
-    with django_assert_num_queries(expected):
+    # strategy, version, reported periods, the data version (2); then, to draw the report:
+    # updates, last period covered per action, milestones, funding, goals, actions,
+    # indicators, observations
+    drawn, cached = 13, 5
+    with django_assert_num_queries(drawn):
+        client.get(url)
+    with django_assert_num_queries(cached):
         client.get(url)
     # more published updates, milestones and observations cost no more queries
     other = Action.objects.filter(version=published_version, goal__number=1).first()
@@ -539,8 +546,124 @@ def test_report_pages_run_a_fixed_number_of_queries(
     _publish(other, progress["q1"], "on_track", "More work.")
     ActionMilestone.objects.create(action=other, title="More", planned_end=dt.date(2026, 2, 1))
     progress["indicator"].actions.add(other)
-    with django_assert_num_queries(expected):
-        client.get(url)
+    with django_assert_num_queries(drawn):
+        body = client.get(url).content.decode()
+    assert "More work." in body
+    with django_assert_num_queries(cached):
+        assert client.get(url).content.decode() == body
+
+
+def test_an_indicator_linked_to_several_goals_is_drawn_once(
+    progress: dict[str, Any], published_version: StrategyVersion
+) -> None:
+    goal1_action = Action.objects.filter(version=published_version, goal__number=1).first()
+    assert goal1_action is not None
+    progress["indicator"].actions.add(goal1_action)
+    body = Client().get(f"/reports/{progress['q2'].pk}/").content.decode()
+    assert body.count('id="indicator-response-minutes"') == 1
+    assert body.count("<title id=") == body.count("<svg")  # one title per chart
+    charts = [svg for svg in body.split("<svg")[1:] if "Median response time</title>" in svg]
+    assert len(charts) == 1
+    for number in (1, 3):  # each goal lists it and links to its chart and table
+        goal = body.split(f'id="goal-{number}-heading"', 1)[1].split("</section>", 1)[0]
+        assert 'href="#indicator-response-minutes">Median response time</a>' in goal
+        assert "10.5 minutes (2026-06-30)" in goal  # its latest value
+
+
+def test_a_cached_report_is_drawn_again_when_an_observation_is_rewritten_in_place(
+    progress: dict[str, Any],
+) -> None:
+    client = Client()
+    url = f"/reports/{progress['q2'].pk}/"
+    assert "10.5 minutes (2026-06-30)" in client.get(url).content.decode()
+    # feeds and the API rewrite an observation in place, leaving no timestamp behind
+    observation = Observation.objects.get(
+        indicator=progress["indicator"], dimension="", period_end=dt.date(2026, 6, 30)
+    )
+    observation.value = 10.25
+    observation.save()
+    body = client.get(url).content.decode()
+    assert "10.3 minutes (2026-06-30)" in body
+    assert "10.5 minutes" not in body
+    observation.suppressed, observation.value = True, None
+    observation.save()
+    assert "10.3 minutes" not in client.get(url).content.decode()
+
+
+def test_a_cached_report_is_drawn_again_when_strategy_content_or_milestones_change(
+    progress: dict[str, Any], tpd_action: Action
+) -> None:
+    client = Client()
+    url = f"/reports/{progress['q1'].pk}/"
+    client.get(url)
+    tpd_action.title = "A retitled action"
+    tpd_action.save()
+    assert "A retitled action" in client.get(url).content.decode()
+    milestone = ActionMilestone.objects.get(title="Milestone open")
+    milestone.actual_end = dt.date(2026, 3, 30)
+    milestone.save()
+    assert "2 of 3 milestones due in this period were met on time." in (
+        client.get(url).content.decode()
+    )
+    indicator = progress["indicator"]
+    indicator.name = "Median minutes to respond"
+    indicator.save()
+    assert "Median minutes to respond" in client.get(url).content.decode()
+
+
+def test_an_untranslated_indicator_labels_its_chart_in_plain_text(
+    progress: dict[str, Any],
+) -> None:
+    body = Client().get(f"/vi/reports/{progress['q1'].pk}/").content.decode()
+    assert 'aria-label="Median response time"' in body  # no markup inside the attribute
+    assert '<h3 id="indicator-response-minutes"><span lang="en">Median response time' in body
+
+
+def test_a_cached_report_is_kept_per_language(progress: dict[str, Any]) -> None:
+    client = Client()
+    english = client.get(f"/reports/{progress['q1'].pk}/").content.decode()
+    spanish = client.get(f"/es/reports/{progress['q1'].pk}/").content.decode()
+    assert "Milestones" in english
+    assert "Hitos" in spanish
+    assert "Hitos" not in client.get(f"/reports/{progress['q1'].pk}/").content.decode()
+
+
+def test_indicator_tables_read_the_same_when_numbers_are_grouped(
+    progress: dict[str, Any], settings: Any
+) -> None:
+    from django.core.cache import cache
+
+    url = f"/reports/{progress['q2'].pk}/"
+    fast = Client().get(url).content.decode()
+    settings.USE_THOUSAND_SEPARATOR = True  # the rows are then drawn by the template filters
+    cache.clear()
+    filtered = Client().get(url).content.decode()
+
+    def table(body: str) -> str:
+        return body.split('id="indicator-response-minutes"', 1)[1].split("<tbody>", 1)[1]
+
+    assert table(fast).split("</tbody>", 1)[0] == table(filtered).split("</tbody>", 1)[0]
+    assert "2026-04-01 – 2026-06-30</th><td>10.5</td>" in fast
+
+
+def test_the_report_views_docstring_examples_run() -> None:
+    import doctest
+
+    assert doctest.testmod(report_views).failed == 0
+
+
+@pytest.mark.parametrize("language", ["en", "es", "vi", "ru"])
+def test_indicator_tables_show_numbers_as_the_floatformat_filter_does(language: str) -> None:
+    from django.template.defaultfilters import floatformat
+    from django.utils import translation
+    from django.utils.formats import get_format
+
+    values = [0.0, -0.0, 0.04, -0.04, 0.05, -0.05, 2.45, 2.55, 10.0, 10.25, 12.3456, -7.95]
+    values += [99.95, 1234567.85, 1e15 + 0.5, 1e20, 123456789.0, 1 / 3, 2 / 3, 0.1 + 0.2]
+    with translation.override(language):
+        separator = get_format("DECIMAL_SEPARATOR")
+        for value in values:
+            assert report_views.one_decimal(value, separator) == floatformat(value, "-1"), value
 
 
 def test_a_pdf_is_drawn_once_and_served_from_the_cache_until_the_report_changes(

@@ -12,18 +12,38 @@ not publication timestamps, so a report reads the same whenever it is generated.
 
 Reports are read in the page's language: status and funding labels are lazy translations, and
 goal, action and indicator wording is localised by the templates.
+
+A report reads its data in a small fixed number of queries, whatever the number of actions,
+updates or observations: only the columns it shows, with each action's latest covered period
+aggregated by the database. `report_data_version` fingerprints that data cheaply, so that
+views can keep rendered reports and know when one is out of date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    Max,
+    Model,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils.translation import gettext
 
@@ -214,6 +234,8 @@ class QuarterlyReport:
     goals: tuple[GoalSection, ...]
     status_counts: tuple[StatusCount, ...]
     stale_after_days: int
+    # every public indicator linked to the version's actions, once (goals share these lines)
+    indicators: tuple[IndicatorLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -225,6 +247,8 @@ class AnnualReport:
     goals: tuple[GoalSection, ...]
     status_counts: tuple[StatusCount, ...]
     stale_after_days: int
+    # every public indicator linked to the version's actions, once (goals share these lines)
+    indicators: tuple[IndicatorLine, ...] = ()
 
 
 # --- which reports exist ------------------------------------------------------------------
@@ -261,6 +285,85 @@ def report_period_get(version: StrategyVersion, pk: int) -> ReportingPeriod:
     raise Http404("No report for this period.")
 
 
+def report_year_periods(version: StrategyVersion, year: int) -> list[ReportingPeriod]:
+    """The reporting periods starting in `year` that have a published update, oldest first;
+    404 when there is none (no annual report for that year)."""
+    periods = [p for p in _reported_periods(version) if p.starts_on.year == year]
+    if not periods:
+        raise Http404("No report for this year.")
+    return periods
+
+
+# --- a fingerprint of what reports are built from ---------------------------------------
+
+
+def _whole(queryset: QuerySet[Any], aggregate: Any) -> Subquery:
+    """`aggregate` over every row of `queryset`, as a scalar subquery (grouped by a
+    constant, so there is no GROUP BY)."""
+    return Subquery(
+        queryset.order_by()
+        .annotate(whole=Value(1))
+        .values("whole")
+        .annotate(total=aggregate)
+        .values("total")
+    )
+
+
+def report_data_version(version: StrategyVersion) -> str:
+    """A fingerprint of the data every report of `version` is built from, read in two
+    queries; rendered reports are kept under it, so it changes whenever something a report
+    shows may have. Largest ids and counts catch rows added or deleted, including each
+    publication (every move of an update between states is an `UpdateEvent`; a published
+    update is never edited). The largest simple_history and admin log ids catch edits made
+    through services and the admin: the strategy's content, milestones, funding, indicators,
+    periods, the city's name. Sums weighted by id catch overall observations that feeds and
+    the API rewrite in place, which leaves no other trace (reports show no breakdowns).
+
+    Every figure but the observations' reads an index, not a table."""
+    from django.contrib.admin.models import LogEntry
+
+    from csas.progress.models import UpdateEvent
+
+    latest: dict[str, Subquery] = {}
+    tables: tuple[type[Model], ...] = (
+        ActionUpdate,
+        UpdateEvent,
+        ReportingPeriod,
+        Indicator.actions.through,
+        LogEntry,
+    )
+    for table in tables:
+        rows = table._default_manager.all()
+        latest[f"{table.__name__}_count"] = _whole(rows, Count("pk"))
+        latest[f"{table.__name__}_id"] = _whole(rows, Max("pk"))
+    histories: tuple[type[Model], ...] = (
+        Strategy,
+        StrategyVersion,
+        Goal,
+        Action,
+        ActionMilestone,
+        FundingLine,
+        Indicator,
+    )
+    for model in histories:
+        history: type[Model] = model.history.model  # type: ignore[attr-defined]
+        latest[f"{model.__name__}_history"] = _whole(
+            history._default_manager.all(), Max("history_id")
+        )
+    one = StrategyVersion.objects.filter(pk=version.pk).order_by()
+    row = one.annotate(**latest).values(*latest)
+    observations = Observation.objects.filter(dimension="").aggregate(
+        count=Count("pk"),
+        id=Max("pk"),
+        values=Sum(F("pk") * F("value")),
+        n=Sum(F("pk") * Cast("n", FloatField())),
+        margins=Sum(F("pk") * F("margin_of_error")),
+        suppressed=Sum(Case(When(suppressed=True, then=F("pk")), default=Value(0))),
+    )
+    figures = (version.pk, sorted(row[0].items()), sorted(observations.items()))
+    return hashlib.sha256(repr(figures).encode()).hexdigest()
+
+
 # --- building blocks ----------------------------------------------------------------------
 
 
@@ -279,18 +382,29 @@ def _actions_by_goal(version: StrategyVersion) -> list[tuple[Goal, list[Action]]
     return [(goal, actions[goal.pk]) for goal in goals]
 
 
-def _published_updates(version: StrategyVersion, *, ends_by: dt.date) -> list[ActionUpdate]:
-    """Published updates of the version's actions for periods ending by `ends_by`, oldest
-    period first."""
-    return list(
+@dataclass(frozen=True)
+class _Published:
+    """The columns of a published update that reports show."""
+
+    action_id: int
+    period_id: int
+    status: str
+    narrative: str
+
+
+def _published_in(version: StrategyVersion, periods: Sequence[ReportingPeriod]) -> list[_Published]:
+    """Published updates of the version's actions for `periods`, in the order of `periods`
+    (oldest first), then by action."""
+    order = {period.pk: index for index, period in enumerate(periods)}
+    rows = (
         ActionUpdate.objects.filter(
-            action__version=version,
-            state=UpdateState.PUBLISHED,
-            period__strategy_id=version.strategy_id,
-            period__ends_on__lte=ends_by,
+            action__version=version, state=UpdateState.PUBLISHED, period_id__in=list(order)
         )
-        .select_related("period")
-        .order_by("period__starts_on", "action_id")
+        .order_by()
+        .values_list("action_id", "period_id", "status", "narrative")
+    )
+    return sorted(
+        (_Published(*row) for row in rows), key=lambda u: (order[u.period_id], u.action_id)
     )
 
 
@@ -303,16 +417,22 @@ def _is_stale(last_covered: dt.date | None, period: ReportingPeriod) -> bool:
     return (period.starts_on - last_covered).days > STALE_AFTER_DAYS
 
 
-def _last_covered(updates: Sequence[ActionUpdate], *, ends_by: dt.date) -> dict[int, dt.date]:
+def _last_covered(version: StrategyVersion, *, ends_by: dt.date) -> dict[int, dt.date]:
     """Per action, the end of the latest period (ending by `ends_by`) a published update
-    covers."""
-    covered: dict[int, dt.date] = {}
-    for update in updates:
-        if update.period.ends_on <= ends_by:
-            previous = covered.get(update.action_id)
-            if previous is None or update.period.ends_on > previous:
-                covered[update.action_id] = update.period.ends_on
-    return covered
+    covers: one row per action, aggregated by the database."""
+    rows = (
+        ActionUpdate.objects.filter(
+            action__version=version,
+            state=UpdateState.PUBLISHED,
+            period__strategy_id=version.strategy_id,
+            period__ends_on__lte=ends_by,
+        )
+        .order_by()
+        .values("action_id")
+        .annotate(last=Max("period__ends_on"))
+        .values_list("action_id", "last")
+    )
+    return dict(rows)
 
 
 def _milestones(version: StrategyVersion, start: dt.date, end: dt.date) -> list[ActionMilestone]:
@@ -344,28 +464,31 @@ def _funding_by_goal(version: StrategyVersion) -> dict[int, tuple[FundingTotal, 
     }
 
 
-def _point(observation: Observation) -> IndicatorPoint:
-    hidden = observation.suppressed
-    return IndicatorPoint(
-        period_start=observation.period_start,
-        period_end=observation.period_end,
-        value=None if hidden else observation.value,
-        n=None if hidden else observation.n,
-        margin_of_error=None if hidden else observation.margin_of_error,
-        suppressed=hidden,
-    )
+# The indicator fields reports show, and `description`, which the page's notice of
+# untranslated content also looks at.
+_INDICATOR_FIELDS = (
+    "slug",
+    "name",
+    "description",
+    "unit",
+    "baseline_value",
+    "baseline_year",
+    "target_value",
+    "target_year",
+    "translations",
+)
 
 
-def _indicators_by_goal(
+def _indicators(
     version: StrategyVersion,
     goals: list[tuple[Goal, list[Action]]],
     *,
     ends_by: dt.date,
     year_start: dt.date | None = None,
-) -> dict[int, tuple[IndicatorLine, ...]]:
-    """Per goal, the public indicators linked to its actions with their overall series up to
-    `ends_by` (and, for annual reports, the value going into the year that starts on
-    `year_start`)."""
+) -> tuple[tuple[IndicatorLine, ...], dict[int, tuple[IndicatorLine, ...]]]:
+    """The public indicators linked to the version's actions, by name, with their overall
+    series up to `ends_by` (and, for annual reports, the value going into the year that
+    starts on `year_start`); and per goal, those linked to its actions (the same lines)."""
     links = (
         Indicator.actions.through.objects.filter(
             action__version=version,
@@ -373,6 +496,7 @@ def _indicators_by_goal(
             indicator__is_public=True,
         )
         .select_related("indicator")
+        .only("action_id", "indicator_id", *(f"indicator__{f}" for f in _INDICATOR_FIELDS))
         .order_by("indicator__name", "indicator_id")
     )
     indicators: dict[int, Indicator] = {}
@@ -382,23 +506,46 @@ def _indicators_by_goal(
         indicators[link.indicator_id] = link.indicator
         goals_of[link.indicator_id].add(goal_of_action[link.action_id])
     series: dict[int, list[IndicatorPoint]] = defaultdict(list)
-    for observation in Observation.objects.filter(
-        indicator_id__in=list(indicators), dimension="", period_end__lte=ends_by
-    ).order_by("period_end", "period_start"):
-        series[observation.indicator_id].append(_point(observation))
-    lines: dict[int, list[IndicatorLine]] = defaultdict(list)
+    rows = (
+        Observation.objects.filter(
+            indicator_id__in=list(indicators), dimension="", period_end__lte=ends_by
+        )
+        .order_by("indicator_id", "period_end", "period_start")
+        .values_list(
+            "indicator_id",
+            "period_start",
+            "period_end",
+            "value",
+            "n",
+            "margin_of_error",
+            "suppressed",
+        )
+    )
+    for indicator_id, start, end, value, n, margin, suppressed in rows:
+        # a suppressed observation carries no value, n or margin of error
+        series[indicator_id].append(
+            IndicatorPoint(start, end, None, None, None, True)
+            if suppressed
+            else IndicatorPoint(start, end, value, n, margin, False)
+        )
+    lines: list[IndicatorLine] = []
+    by_goal: dict[int, list[IndicatorLine]] = defaultdict(list)
     for indicator_id, indicator in indicators.items():
         points = tuple(series[indicator_id])
-        start = None
+        start_point = None
         if year_start is not None:
             before = [p for p in points if p.period_end < year_start]
-            start = before[-1] if before else next(iter(points), None)
+            start_point = before[-1] if before else next(iter(points), None)
         line = IndicatorLine(
-            indicator=indicator, series=points, end=points[-1] if points else None, start=start
+            indicator=indicator,
+            series=points,
+            end=points[-1] if points else None,
+            start=start_point,
         )
+        lines.append(line)
         for goal_id in sorted(goals_of[indicator_id]):
-            lines[goal_id].append(line)
-    return {goal_id: tuple(items) for goal_id, items in lines.items()}
+            by_goal[goal_id].append(line)
+    return tuple(lines), {goal_id: tuple(items) for goal_id, items in by_goal.items()}
 
 
 # --- the reports --------------------------------------------------------------------------
@@ -406,13 +553,12 @@ def _indicators_by_goal(
 
 def report_quarterly(version: StrategyVersion, period: ReportingPeriod) -> QuarterlyReport:
     """The implementation report for one reporting period, per goal."""
-    updates = _published_updates(version, ends_by=period.ends_on)
-    this_period = {u.action_id: u for u in updates if u.period_id == period.pk}
-    covered = _last_covered(updates, ends_by=period.ends_on)
+    this_period = {u.action_id: u for u in _published_in(version, [period])}
+    covered = _last_covered(version, ends_by=period.ends_on)
     milestones = _milestones(version, period.starts_on, period.ends_on)
     funding = _funding_by_goal(version)
     goal_actions = _actions_by_goal(version)
-    indicators = _indicators_by_goal(version, goal_actions, ends_by=period.ends_on)
+    indicators, indicators_by_goal = _indicators(version, goal_actions, ends_by=period.ends_on)
     goals = []
     overall: Counter[str] = Counter()
     for goal, actions in goal_actions:
@@ -443,7 +589,7 @@ def report_quarterly(version: StrategyVersion, period: ReportingPeriod) -> Quart
                 status_counts=_ordered_counts(counts),
                 milestones_due=tuple(due),
                 funding=funding.get(goal.pk, ()),
-                indicators=indicators.get(goal.pk, ()),
+                indicators=indicators_by_goal.get(goal.pk, ()),
             )
         )
     return QuarterlyReport(
@@ -453,30 +599,33 @@ def report_quarterly(version: StrategyVersion, period: ReportingPeriod) -> Quart
         goals=tuple(goals),
         status_counts=_ordered_counts(overall),
         stale_after_days=STALE_AFTER_DAYS,
+        indicators=indicators,
     )
 
 
-def report_annual(version: StrategyVersion, year: int) -> AnnualReport:
+def report_annual(
+    version: StrategyVersion, year: int, periods: Sequence[ReportingPeriod] | None = None
+) -> AnnualReport:
     """The implementation report for a calendar year: the year's reporting periods (those
-    starting in it) taken together. 404 when none of them has a published update."""
-    periods = [p for p in _reported_periods(version) if p.starts_on.year == year]
-    if not periods:
-        raise Http404("No report for this year.")
+    starting in it) taken together. 404 when none of them has a published update.
+    `periods`, when given, are `report_year_periods(version, year)` already read."""
+    if periods is None:
+        periods = report_year_periods(version, year)
     year_start, year_end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     last_period = periods[-1]
-    updates = _published_updates(version, ends_by=max(p.ends_on for p in periods))
-    in_year: dict[int, list[ActionUpdate]] = defaultdict(list)
+    period_of = {period.pk: period for period in periods}
+    in_year: dict[int, list[_Published]] = defaultdict(list)
     status_in: dict[tuple[int, int], str] = {}
-    period_pks = {p.pk for p in periods}
-    for update in updates:
-        if update.period_id in period_pks:
-            in_year[update.action_id].append(update)  # oldest period first
-            status_in[update.action_id, update.period_id] = update.status
-    covered = _last_covered(updates, ends_by=last_period.ends_on)
+    for update in _published_in(version, periods):
+        in_year[update.action_id].append(update)  # oldest period first
+        status_in[update.action_id, update.period_id] = update.status
+    covered = _last_covered(version, ends_by=last_period.ends_on)
     milestones = _milestones(version, year_start, year_end)
     funding = _funding_by_goal(version)
     goal_actions = _actions_by_goal(version)
-    indicators = _indicators_by_goal(version, goal_actions, ends_by=year_end, year_start=year_start)
+    indicators, indicators_by_goal = _indicators(
+        version, goal_actions, ends_by=year_end, year_start=year_start
+    )
     goals = []
     overall: Counter[str] = Counter()
     for goal, actions in goal_actions:
@@ -485,12 +634,14 @@ def report_annual(version: StrategyVersion, year: int) -> AnnualReport:
         for action in actions:
             history = in_year.get(action.pk, [])
             first, last = (history[0], history[-1]) if history else (None, None)
+            first_period = period_of[first.period_id] if first else None
+            last_period_of_action = period_of[last.period_id] if last else None
             lines.append(
                 ActionLine(
                     action=action,
                     status=last.status if last else NO_UPDATE,
                     narrative=last.narrative if last else "",
-                    period_label=last.period.label if last else "",
+                    period_label=last_period_of_action.label if last_period_of_action else "",
                     is_stale=_is_stale(covered.get(action.pk), last_period),
                 )
             )
@@ -498,9 +649,9 @@ def report_annual(version: StrategyVersion, year: int) -> AnnualReport:
                 StatusChange(
                     action=action,
                     first_status=first.status if first else NO_UPDATE,
-                    first_period=first.period if first else None,
+                    first_period=first_period,
                     last_status=last.status if last else NO_UPDATE,
-                    last_period=last.period if last else None,
+                    last_period=last_period_of_action,
                 )
             )
         counts = Counter(line.status for line in lines)
@@ -528,7 +679,7 @@ def report_annual(version: StrategyVersion, year: int) -> AnnualReport:
                     if year_start <= line.milestone.planned_end <= year_end
                 ),
                 funding=funding.get(goal.pk, ()),
-                indicators=indicators.get(goal.pk, ()),
+                indicators=indicators_by_goal.get(goal.pk, ()),
                 by_period=by_period,
                 changes=tuple(changes),
                 milestones_completed=tuple(
@@ -547,4 +698,5 @@ def report_annual(version: StrategyVersion, year: int) -> AnnualReport:
         goals=tuple(goals),
         status_counts=_ordered_counts(overall),
         stale_after_days=STALE_AFTER_DAYS,
+        indicators=indicators,
     )
