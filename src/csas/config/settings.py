@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "csas.engagement",
     "csas.progress",
     "csas.insight",
+    "csas.safetylab",
     "csas.api",
 ]
 

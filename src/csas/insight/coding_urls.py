@@ -1,0 +1,5 @@
+from django.urls import URLPattern, URLResolver
+
+app_name = "coding"
+
+urlpatterns: list[URLPattern | URLResolver] = []
