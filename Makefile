@@ -29,7 +29,7 @@ browser-deps:
 	bash scripts/ensure-chromium.sh
 
 test: install-dev browser-deps
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
