@@ -68,6 +68,15 @@ MATRIX: dict[str, tuple[str, list[int]]] = {
     "engagement:map": ("/map/", [200, 200, 200, 200, 200]),
     "engagement:map_geojson": ("/map/comments.geojson", [200, 200, 200, 200, 200]),
     "engagement:draft_review": ("/review/{draft_key}/", [404] * 5),  # not open for comment
+    "opinion:conversations": ("/manage/insight/conversations/", [LOGIN, 403, 403, 200, 200]),
+    "opinion:conversation": (
+        "/manage/insight/conversations/999999/",
+        [LOGIN, 403, 403, 404, 404],
+    ),
+    "opinion:priorities": (
+        "/manage/insight/surveys/{open_survey_pk}/priorities/",
+        [LOGIN, 403, 403, 200, 200],
+    ),
     "insight:results": ("/surveys/{survey}/results/", [404] * 5),  # results not published
     "insight:results_staff": (
         "/manage/insight/surveys/{open_survey_pk}/results/",

@@ -114,3 +114,37 @@ def test_staff_results_are_for_the_strategy_office(
     if user_for(role):
         client.force_login(user_for(role))
     assert client.get(f"/manage/insight/surveys/{answered.pk}/results/").status_code == status
+
+
+def test_results_of_a_draft_survey_are_never_public(answered: Survey) -> None:
+    answered.results_public = True
+    answered.status = "draft"
+    answered.save()
+    assert Client().get(f"/surveys/{answered.slug}/results/").status_code == 404
+
+
+def test_the_staff_results_page_runs_a_fixed_number_of_queries(
+    answered: Survey, user_for: Any, django_assert_num_queries: Any
+) -> None:
+    client = Client()
+    client.force_login(user_for("strategy_staff"))
+    url = f"/manage/insight/surveys/{answered.pk}/results/"
+    client.get(url)  # the population margins are cached per process after the first page
+    # session, user, strategy, survey (with its strategy), responses, safety questions and
+    # their answers, choice questions with options and their answers, priority questions
+    # with options and their answers
+    with django_assert_num_queries(13):
+        assert client.get(url).status_code == 200
+
+
+def test_the_public_results_page_runs_a_fixed_number_of_queries(
+    answered: Survey, django_assert_num_queries: Any
+) -> None:
+    answered.results_public = True
+    answered.save()
+    client = Client()
+    url = f"/surveys/{answered.slug}/results/"
+    client.get(url)
+    # the published version, then as the staff page from the survey on
+    with django_assert_num_queries(12):
+        assert client.get(url).status_code == 200

@@ -1,4 +1,8 @@
-"""Survey results: the strategy office sees them at once; the public when staff publish them."""
+"""Survey results: the strategy office sees them at once; the public when staff publish them.
+
+Both pages show the same figures (safety by group, weighted and unweighted shares, who has
+not been heard, overall priorities); the public one suppresses small groups and leaves out
+the weighting diagnostics."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ def results_public(request: HttpRequest, slug: str) -> HttpResponse:
     survey = (
         Survey.objects.filter(strategy=version.strategy, slug=slug, results_public=True)
         .exclude(status=SurveyStatus.DRAFT)
+        .select_related("strategy")
         .first()
     )
     if survey is None:
@@ -41,7 +46,7 @@ def results_staff(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.has_perm("engagement.view_responses"):
         raise PermissionDenied
     strategy = strategy_selectors.strategy_get_default()
-    survey = Survey.objects.filter(pk=pk, strategy=strategy).first()
+    survey = Survey.objects.filter(pk=pk, strategy=strategy).select_related("strategy").first()
     if survey is None:
         raise Http404("No such survey.")
     return render(
