@@ -248,9 +248,10 @@ class SurveyResults:
 
 def _submitted(survey: Survey) -> list[Response]:
     return list(
-        Response.objects.filter(survey=survey, status=ResponseStatus.SUBMITTED).select_related(
-            "council_district", "neighbourhood"
-        )
+        Response.objects.filter(survey=survey, status=ResponseStatus.SUBMITTED)
+        .select_related("council_district", "neighbourhood")
+        # the districts' polygons are large and never used here
+        .defer("council_district__geometry", "neighbourhood__geometry")
     )
 
 
