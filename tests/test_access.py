@@ -77,6 +77,29 @@ MATRIX: dict[str, tuple[str, list[int]]] = {
         "/manage/insight/surveys/{open_survey_pk}/priorities/",
         [LOGIN, 403, 403, 200, 200],
     ),
+    "coding:codebook": ("/manage/insight/coding/", [LOGIN, 403, 403, 200, 200]),
+    "coding:queue": ("/manage/insight/coding/queue/", [LOGIN, 403, 403, 200, 200]),
+    "coding:agreement": ("/manage/insight/coding/agreement/", [LOGIN, 403, 403, 200, 200]),
+    "coding:themes": ("/manage/insight/coding/themes/", [LOGIN, 403, 403, 200, 200]),
+    # POST only; the POST permissions are tested in tests/insight/test_coding_views.py
+    "coding:sync": ("/manage/insight/coding/sync/", [405] * 5),
+    "coding:run": ("/manage/insight/coding/run/", [405] * 5),
+    "coding:review": ("/manage/insight/coding/items/1/review/", [405] * 5),
+    "coding:theme_promote": ("/manage/insight/coding/themes/promote/", [405] * 5),
+    "heard:public_latest": ("/what-we-heard/", [200] * 5),  # says nothing is published yet
+    "heard:public_detail": ("/what-we-heard/no-such-report/", [404] * 5),
+    "heard:public_pdf": ("/what-we-heard/no-such-report.pdf", [404] * 5),
+    "heard:staff_list": ("/manage/insight/heard/", [LOGIN, 403, 403, 200, 200]),
+    "heard:staff_detail": ("/manage/insight/heard/999999/", [LOGIN, 403, 403, 404, 404]),
+    "heard:staff_quotes": ("/manage/insight/heard/999999/quotes/", [LOGIN, 403, 403, 404, 404]),
+    # POST only; the POST permissions are tested in tests/insight/test_heard.py
+    "heard:staff_quote_remove": ("/manage/insight/heard/999999/quotes/1/remove/", [405] * 5),
+    "heard:staff_publish": ("/manage/insight/heard/999999/publish/", [405] * 5),
+    "heard:staff_unpublish": ("/manage/insight/heard/999999/unpublish/", [405] * 5),
+    "safety:overview": ("/safety/", [404] * 5),  # nothing published in this fixture
+    "safety:area": ("/safety/areas/council-district/1/", [404] * 5),
+    "safety:manage": ("/manage/safety/", [LOGIN, 403, 403, 200, 200]),
+    "safety:manage_publish": ("/manage/safety/1/publish/", [405] * 5),  # POST only
     "insight:results": ("/surveys/{survey}/results/", [404] * 5),  # results not published
     "insight:results_staff": (
         "/manage/insight/surveys/{open_survey_pk}/results/",

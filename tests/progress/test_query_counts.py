@@ -286,10 +286,11 @@ def test_the_changelog_takes_8_queries_however_many_edits(
     assert "(revised)" in body
 
 
-def test_the_neighborhoods_page_takes_5_queries(
+def test_the_neighborhoods_page_takes_6_queries(
     dataset: Dataset, django_assert_num_queries: Any
 ) -> None:
-    _count(Client(), "/neighborhoods/", 5, django_assert_num_queries)
+    # the sixth asks whether a safety analysis is published, to link to it
+    _count(Client(), "/neighborhoods/", 6, django_assert_num_queries)
 
 
 def test_my_updates_takes_5_queries_however_many_drafts_and_actions(

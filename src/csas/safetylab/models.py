@@ -1,0 +1,205 @@
+"""Stored results of the safety data lab: aggregates only.
+
+A `SafetyAnalysis` is one output folder of `csas safety analyze` (see docs/safety.md) loaded
+into the database: its ``summary.json`` and ``eligibility.json`` as JSON, and each published
+CSV table as rows. Everything here was already aggregated and suppressed by the library
+(every count under the threshold, 10, withheld along with every figure derived from it);
+nothing is recomputed on the way in. No call, no point and no area smaller than a 2020
+census block group is ever stored: the models have no field that could hold one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from csas.strategy.models import GeographyKind, Strategy
+
+#: The district geographies the lab publishes rates for (the pipeline's keys -> our kinds).
+DISTRICT_KINDS: dict[str, str] = {
+    "council_district": GeographyKind.COUNCIL_DISTRICT,
+    "neighborhood_council": GeographyKind.NEIGHBORHOOD_COUNCIL_DISTRICT,
+    "police_district": GeographyKind.POLICE_DISTRICT,
+}
+
+
+class SafetyAnalysis(models.Model):
+    """One `csas safety analyze` output folder, as loaded. Public only once published."""
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="safety_analyses")
+    title = models.CharField(max_length=200)
+    is_synthetic = models.BooleanField(
+        default=False, help_text=_("Made-up calls (csas safety synth), not real data.")
+    )
+    source = models.CharField(
+        max_length=500, blank=True, help_text=_("Where the calls came from, in words.")
+    )
+    received_from = models.DateTimeField(null=True, blank=True)
+    received_to = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    is_published = models.BooleanField(default=False)
+    summary: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(
+        default=dict, help_text=_("summary.json as written by csas safety analyze.")
+    )
+    eligibility: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(
+        default=dict, help_text=_("eligibility.json as written by csas safety analyze.")
+    )
+
+    class Meta:
+        verbose_name_plural = "safety analyses"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def threshold(self) -> int:
+        """Counts under this were withheld by the analysis (10 unless it was run otherwise)."""
+        value = self.summary.get("parameters", {}).get("threshold", 10)
+        return int(value) if isinstance(value, int) else 10
+
+
+class SafetyAreaRate(models.Model):
+    """Calls in one district and local month, per 1,000 residents (rates_<geography>.csv)."""
+
+    analysis = models.ForeignKey(SafetyAnalysis, on_delete=models.CASCADE, related_name="rates")
+    kind = models.CharField(max_length=40, choices=GeographyKind.choices)
+    area_code = models.CharField(max_length=64)
+    month = models.CharField(max_length=7, help_text=_("YYYY-MM, local time."))
+    calls = models.PositiveIntegerField(null=True, blank=True)
+    rate_per_1000 = models.FloatField(null=True, blank=True)
+    rate_low = models.FloatField(null=True, blank=True)
+    rate_high = models.FloatField(null=True, blank=True)
+    suppressed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["analysis", "kind", "area_code", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["analysis", "kind", "area_code", "month"], name="safety_rate_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.area_code} {self.month}"
+
+
+class SafetyCallsWithoutArea(models.Model):
+    """Calls outside every district of a geography or without a location, per month."""
+
+    analysis = models.ForeignKey(
+        SafetyAnalysis, on_delete=models.CASCADE, related_name="calls_without_area"
+    )
+    kind = models.CharField(max_length=40, choices=GeographyKind.choices)
+    month = models.CharField(max_length=7)
+    calls = models.PositiveIntegerField(null=True, blank=True)
+    suppressed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["analysis", "kind", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["analysis", "kind", "month"], name="safety_without_area_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} (no area) {self.month}"
+
+
+class SafetyResponseTime(models.Model):
+    """Minutes to dispatch or arrival for calls not started by an officer, by priority,
+    citywide (empty council district) or per council district (response_times.csv)."""
+
+    analysis = models.ForeignKey(
+        SafetyAnalysis, on_delete=models.CASCADE, related_name="response_times"
+    )
+    priority = models.CharField(max_length=20)
+    council_district = models.CharField(
+        max_length=64, blank=True, help_text=_("Empty for the citywide figure.")
+    )
+    interval = models.CharField(max_length=20, help_text=_("dispatch or arrival"))
+    n = models.PositiveIntegerField(null=True, blank=True)
+    median_min = models.FloatField(null=True, blank=True)
+    median_low = models.FloatField(null=True, blank=True)
+    median_high = models.FloatField(null=True, blank=True)
+    p90_min = models.FloatField(null=True, blank=True)
+    p90_low = models.FloatField(null=True, blank=True)
+    p90_high = models.FloatField(null=True, blank=True)
+    ratio_to_city = models.FloatField(null=True, blank=True)
+    ratio_low = models.FloatField(null=True, blank=True)
+    ratio_high = models.FloatField(null=True, blank=True)
+    suppressed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["analysis", "interval", "priority", "council_district"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["analysis", "priority", "council_district", "interval"],
+                name="safety_response_time_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.interval} P{self.priority} {self.council_district or 'citywide'}"
+
+
+class SafetyTimeProfileCell(models.Model):
+    """Eligible calls by local weekday and hour, citywide (eligible_time_profile.csv).
+
+    ``weekday = "all"`` rows are the hour-of-day totals; ``hour = None`` rows the weekday
+    totals. Cells withheld by complementary suppression are marked as such.
+    """
+
+    analysis = models.ForeignKey(
+        SafetyAnalysis, on_delete=models.CASCADE, related_name="time_profile"
+    )
+    definition = models.CharField(max_length=20, help_text=_("by_type or after_screening"))
+    weekday = models.CharField(max_length=3, help_text=_("Mon ... Sun, or all"))
+    hour = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("Empty: all"))
+    calls = models.PositiveIntegerField(null=True, blank=True)
+    share = models.FloatField(null=True, blank=True)
+    suppressed = models.BooleanField(default=False)
+    suppression = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["analysis", "definition", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["analysis", "definition", "weekday", "hour"],
+                name="safety_profile_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.definition} {self.weekday} {self.hour}"
+
+
+class SafetyBlockGroupHotspot(models.Model):
+    """Getis-Ord Gi* for one 2020 census block group (hotspots_block_groups.csv).
+
+    The block group is the smallest area stored anywhere in the lab.
+    """
+
+    analysis = models.ForeignKey(SafetyAnalysis, on_delete=models.CASCADE, related_name="hotspots")
+    measure = models.CharField(max_length=40, help_text=_("all_calls or eligible_after_screening"))
+    geoid = models.CharField(max_length=12, help_text=_("12-digit block group GEOID"))
+    calls = models.PositiveIntegerField(null=True, blank=True)
+    z = models.FloatField(null=True, blank=True)
+    p = models.FloatField(null=True, blank=True)
+    q = models.FloatField(null=True, blank=True)
+    classification = models.CharField(max_length=20)
+    suppressed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["analysis", "measure", "geoid"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["analysis", "measure", "geoid"], name="safety_hotspot_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.geoid}"
