@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncWeek
 from django.http import Http404
 
@@ -57,6 +58,34 @@ def response_get_by_token(survey: Survey, token: str) -> Response:
     except ValueError:
         raise Http404("No such response.") from None
     response = Response.objects.filter(survey=survey, public_id=public_id).first()
+    if response is None:
+        raise Http404("No such response.")
+    return response
+
+
+def response_get_for_submit(slug: str, token: str) -> Response:
+    """`response_get_by_token` for the submit POST, in one query: the response (with its
+    survey, strategy and city) of a public survey `slug` of the site's strategy, while that
+    strategy has a published version; "not found" alike for anything else."""
+    try:
+        public_id = uuid.UUID(token)
+    except ValueError:
+        raise Http404("No such response.") from None
+    responses = (
+        Response.objects.select_related("survey__strategy__city")
+        .filter(
+            public_id=public_id,
+            survey__slug=slug,
+            survey__strategy__versions__is_published=True,
+        )
+        .exclude(survey__status=SurveyStatus.DRAFT)
+    )
+    if settings.CSAS_STRATEGY_SLUG:
+        responses = responses.filter(survey__strategy__slug=settings.CSAS_STRATEGY_SLUG)
+    else:  # the only strategy loaded (see strategy_get_default)
+        first = Strategy.objects.order_by("pk").values("pk")[:1]
+        responses = responses.filter(survey__strategy_id=Subquery(first))
+    response = responses.first()
     if response is None:
         raise Http404("No such response.")
     return response

@@ -468,81 +468,132 @@ def response_save_section(
     return SectionResult(errors={}, saved=saved)
 
 
-@transaction.atomic
+# The survey question whose "yes" asks for contact details after submitting.
+FOLLOW_UP_QUESTION = "follow_up_opt_in"
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A submitted response, and whether its respondent asked to be contacted."""
+
+    response: Response
+    opted_in: bool
+
+
 def response_submit(*, response: Response) -> Response:
     """Submit a response: demographics snapshotted, open answers queued for moderation.
 
     Submitting twice (a retried POST) returns the already submitted response unchanged.
     """
+    return response_submit_public(response=response).response
+
+
+@transaction.atomic
+def response_submit_public(*, response: Response) -> Submitted:
+    """`response_submit` for the public submit path, which runs it under load: it reads only
+    what it needs (the locked response with its survey, the answers with their questions, the
+    required questions, and the geography ids, never the polygons, of the neighbourhood and
+    council-district answers) and says whether the respondent opted in to follow-up."""
     response = (
         Response.objects.select_for_update(of=("self",))
         .select_related("survey")
         .get(pk=response.pk)
     )
     if response.status == ResponseStatus.SUBMITTED:
-        return response
+        return Submitted(response=response, opted_in=_opted_in(response))
     survey = response.survey
     if survey.status != SurveyStatus.OPEN:
         raise SurveyClosed
-    stored = list(response.answers.select_related("question"))
-    answers = {answer.question.key: answer.value for answer in stored}
-    for question in survey.questions.filter(required=True):
-        spec = QuestionSpec(
-            key=question.key, kind=question.kind, required=True, show_if=question.show_if
+    stored = list(
+        response.answers.select_related("question").only(
+            "id",
+            "value",
+            "response",
+            "question",
+            "question__key",
+            "question__kind",
+            "question__demographic",
         )
-        if question.key not in answers and is_shown(spec, answers):
-            raise AnswerError(question.key, translation.gettext("This question needs an answer."))
+    )
+    answers = {answer.question.key: answer.value for answer in stored}
+    for key, kind, show_if in survey.questions.filter(required=True).values_list(
+        "key", "kind", "show_if"
+    ):
+        spec = QuestionSpec(key=key, kind=kind, required=True, show_if=show_if)
+        if key not in answers and is_shown(spec, answers):
+            raise AnswerError(key, translation.gettext("This question needs an answer."))
     response.demographics = {
         answer.question.demographic: answer.value.get("choices", answer.value.get("choice"))
         for answer in stored
         if answer.question.demographic
     }
-    for answer in stored:
-        if answer.question.kind in {QuestionKind.NEIGHBOURHOOD, QuestionKind.COUNCIL_DISTRICT}:
-            option = (
-                Option.objects.select_related("geography")
-                .filter(question_id=answer.question_id, value=answer.value.get("choice"))
-                .first()
-            )
-            geography = option.geography if option is not None else None
-            if answer.question.kind == QuestionKind.NEIGHBOURHOOD:
-                response.neighbourhood = geography
+    places = {
+        answer.question_id: (answer.question.kind, answer.value.get("choice"))
+        for answer in stored
+        if answer.question.kind in {QuestionKind.NEIGHBOURHOOD, QuestionKind.COUNCIL_DISTRICT}
+    }
+    if places:
+        geography_of = {
+            (question_id, value): geography_id
+            for question_id, value, geography_id in Option.objects.filter(
+                question_id__in=list(places),
+                value__in=[choice for _kind, choice in places.values() if choice is not None],
+            ).values_list("question_id", "value", "geography_id")
+        }
+        for question_id, (kind, choice) in places.items():
+            geography_id = geography_of.get((question_id, choice))
+            if kind == QuestionKind.NEIGHBOURHOOD:
+                response.neighbourhood_id = geography_id
             else:
-                response.council_district = geography
+                response.council_district_id = geography_id
+    items = []
     for answer in stored:
         if answer.question.kind == QuestionKind.OPEN_TEXT and answer.value.get("text"):
             redacted, reasons = _moderate(answer.value["text"])
-            FeedbackItem.objects.create(
-                strategy_id=survey.strategy_id,
-                source=FeedbackSource.SURVEY_ANSWER,
-                text=answer.value["text"],
-                redacted_text=redacted,
-                review_reasons=reasons,
-                language=response.language,
-                geography=response.neighbourhood,
-                speaker_demographics=response.demographics,
-                answer=answer,
-                activity_id=survey.activity_id,
+            items.append(
+                FeedbackItem(
+                    strategy_id=survey.strategy_id,
+                    source=FeedbackSource.SURVEY_ANSWER,
+                    text=answer.value["text"],
+                    redacted_text=redacted,
+                    review_reasons=reasons,
+                    language=response.language,
+                    geography_id=response.neighbourhood_id,
+                    speaker_demographics=response.demographics,
+                    answer=answer,
+                    activity_id=survey.activity_id,
+                )
             )
+    if items:
+        FeedbackItem.objects.bulk_create(items)
     response.status = ResponseStatus.SUBMITTED
     response.submitted_at = timezone.now()
     try:
-        with transaction.atomic():
-            response.save(
-                update_fields=[
-                    "status",
-                    "submitted_at",
-                    "demographics",
-                    "neighbourhood",
-                    "council_district",
-                    "updated_at",
-                ]
-            )
+        # No savepoint: an IntegrityError (this respondent already has a submitted response)
+        # leaves this transaction, feedback items included, to be rolled back as a whole.
+        response.save(
+            update_fields=[
+                "status",
+                "submitted_at",
+                "demographics",
+                "neighbourhood",
+                "council_district",
+                "updated_at",
+            ]
+        )
     except IntegrityError:
         raise AlreadyResponded from None
     if response.invitation_id is not None:
         Invitation.objects.filter(pk=response.invitation_id).update(used_at=response.submitted_at)
-    return response
+    return Submitted(
+        response=response,
+        opted_in=(answers.get(FOLLOW_UP_QUESTION) or {}).get("choice") == "yes",
+    )
+
+
+def _opted_in(response: Response) -> bool:
+    answer = response.answers.filter(question__key=FOLLOW_UP_QUESTION).first()
+    return bool(answer and answer.value.get("choice") == "yes")
 
 
 INVITATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I look-alikes

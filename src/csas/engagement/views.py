@@ -210,14 +210,20 @@ def survey_section(request: HttpRequest, slug: str, token: str, page: int) -> Ht
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey_review(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    survey = _survey(slug)
-    response = selectors.response_get_by_token(survey, token)
+    if request.method == "POST":
+        # The submit is the path residents hit at once after a mailer or a meeting: find the
+        # response, its survey and strategy in one query.
+        response = selectors.response_get_for_submit(slug, token)
+        survey = response.survey
+    else:
+        survey = _survey(slug)
+        response = selectors.response_get_by_token(survey, token)
     if response.status == ResponseStatus.SUBMITTED:
         return redirect("engagement:survey_thanks", slug=survey.slug)
     error = None
     if request.method == "POST":
         try:
-            services.response_submit(response=response)
+            submitted = services.response_submit_public(response=response)
         except AnswerError as exc:
             error = exc.message
         except services.AlreadyResponded:
@@ -234,7 +240,7 @@ def survey_review(request: HttpRequest, slug: str, token: str) -> HttpResponse:
                 status=410,
             )
         else:
-            if _opted_in(response):
+            if submitted.opted_in:
                 return redirect("engagement:survey_contact", slug=survey.slug, token=token)
             return redirect("engagement:survey_thanks", slug=survey.slug)
     answers = selectors.answers_by_key(response)
@@ -263,11 +269,8 @@ def survey_review(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     )
 
 
-FOLLOW_UP_QUESTION = "follow_up_opt_in"
-
-
 def _opted_in(response: Any) -> bool:
-    answer = response.answers.filter(question__key=FOLLOW_UP_QUESTION).first()
+    answer = response.answers.filter(question__key=services.FOLLOW_UP_QUESTION).first()
     return bool(answer and answer.value.get("choice") == "yes")
 
 
