@@ -73,7 +73,7 @@ from csas.analysis.safety.measures import (
     TimeProfile,
     eligible_time_profile,
     rates_from_counts,
-    response_times,
+    response_times_from_codes,
 )
 from csas.analysis.safety.taxonomy import (
     DEFAULT_ELIGIBLE_TIERS,
@@ -88,6 +88,8 @@ from csas.analysis.safety.taxonomy import (
 )
 
 SCHEMA_VERSION = 1
+#: Calls read from DuckDB into numpy at a time (by row number).
+_READ_SLICE = 500_000
 #: The populations the eligible share is reported for.
 _POPULATIONS: tuple[Population, ...] = ("public", "all")
 ProgressCallback = Callable[[str], None]
@@ -238,7 +240,8 @@ class _Calls:
     received: npt.NDArray[np.datetime64]
     dispatched: npt.NDArray[np.datetime64]
     arrived: npt.NDArray[np.datetime64]
-    priority: npt.NDArray[np.object_]
+    priority_code: npt.NDArray[np.int32]  # into `priorities`
+    priorities: tuple[str | None, ...]  # None (no priority) first
     month_index: npt.NDArray[np.int64]  # into `months`; -1 without a receipt time
     months: tuple[str, ...]  # 'YYYY-MM' local, the months that have a call, sorted
     officer: npt.NDArray[np.bool_]
@@ -246,15 +249,6 @@ class _Calls:
     eligible_after_screening: npt.NDArray[np.bool_]
     lon: npt.NDArray[np.float64]
     lat: npt.NDArray[np.float64]
-
-
-def _labels_from_codes(
-    codes: npt.NDArray[np.integer[Any]], labels: Sequence[str | None]
-) -> npt.NDArray[np.object_]:
-    """Per-call labels from small integer codes, sharing one Python string per label."""
-    table = np.array(list(labels), dtype=object)
-    result: npt.NDArray[np.object_] = table[np.asarray(codes, dtype=np.int64)]
-    return result
 
 
 def _filled(values: Any, fill: Any) -> Any:
@@ -271,25 +265,66 @@ def _read_calls(
         ).fetchall()
     ]
     local = "timezone($tz, received_at)"
-    data = con.execute(
+    select = (
         "SELECT received_at, dispatched_at, arrived_at, "
-        "coalesce(list_position($priorities, priority), 0) AS priority_code, "
-        f"coalesce(CAST(year({local}) * 12 + month({local}) - 1 AS BIGINT), -1) AS month_code, "
+        "CAST(coalesce(list_position($priorities, priority), 0) AS INTEGER) AS priority_code, "
+        f"coalesce(CAST(year({local}) * 12 + month({local}) - 1 AS INTEGER), -1) AS month_code, "
         "initiation = 'officer' AS officer, "
         "initiation = 'public' AND list_contains($tiers, tier) AS by_type, "
         "initiation = 'public' AND list_contains($tiers, tier) AND NOT screened_out AS screened, "
-        "lon, lat FROM classified",
-        {"tz": timezone, "priorities": priorities, "tiers": list(eligible_tiers)},
-    ).fetchnumpy()
-    month_code = np.asarray(data["month_code"], dtype=np.int64)
+        "lon, lat FROM classified "
+    )
+    parameters = {"tz": timezone, "priorities": priorities, "tiers": list(eligible_tiers)}
+    fills = {
+        "received_at": np.datetime64("NaT", "us"),
+        "dispatched_at": np.datetime64("NaT", "us"),
+        "arrived_at": np.datetime64("NaT", "us"),
+        "priority_code": 0,
+        "month_code": -1,
+        "officer": False,
+        "by_type": False,
+        "screened": False,
+        "lon": np.nan,
+        "lat": np.nan,
+    }
+    # In input order (row_number): the classification's joins may reorder rows between
+    # runs, and the bootstrap's resamples depend on the order of the calls. Read in slices
+    # of row numbers so that DuckDB never holds the whole result beside numpy's copy.
+    bounds = con.execute("SELECT min(row_number), max(row_number) FROM classified").fetchone()
+    assert bounds is not None  # noqa: S101 (an aggregate always returns a row)
+    slices: list[tuple[str, dict[str, Any]]] = []
+    if bounds[0] is not None:
+        first, last = int(bounds[0]), int(bounds[1])
+        for low in range(first, last + 1, _READ_SLICE):
+            slices.append(
+                (
+                    "WHERE row_number >= $low AND row_number < $high ORDER BY row_number",
+                    {"low": low, "high": min(low + _READ_SLICE, last + 1)},
+                )
+            )
+    slices.append(("WHERE row_number IS NULL", {}))
+    parts: dict[str, list[Any]] = {name: [] for name in fills}
+    for where, bound in slices:
+        chunk = con.execute(select + where, {**parameters, **bound}).fetchnumpy()
+        if len(chunk["lon"]):
+            for name, fill in fills.items():
+                parts[name].append(np.asarray(_filled(chunk[name], fill)))
+        del chunk
+    data: dict[str, Any] = {}
+    for name, fill in fills.items():
+        found = parts.pop(name)
+        data[name] = np.concatenate(found) if found else np.array([], np.asarray(fill).dtype)
+    month_code = data.pop("month_code")
     distinct = np.unique(month_code[month_code >= 0])
     month_index = np.where(month_code >= 0, np.searchsorted(distinct, month_code), -1)
+    del month_code
     nat = np.datetime64("NaT", "us")
     return _Calls(
         received=np.asarray(_filled(data["received_at"], nat), dtype="datetime64[us]"),
         dispatched=np.asarray(_filled(data["dispatched_at"], nat), dtype="datetime64[us]"),
         arrived=np.asarray(_filled(data["arrived_at"], nat), dtype="datetime64[us]"),
-        priority=_labels_from_codes(data["priority_code"], [None, *priorities]),
+        priority_code=np.asarray(data["priority_code"], dtype=np.int32),
+        priorities=(None, *priorities),
         month_index=month_index.astype(np.int64),
         months=tuple(f"{m // 12:04d}-{m % 12 + 1:02d}" for m in distinct.tolist()),
         officer=np.asarray(_filled(data["officer"], False), dtype=bool),
@@ -444,13 +479,18 @@ def analyze(
 
     step("response times")
     not_officer = ~calls.officer
-    district_codes = assignments["council_district"].point_codes().astype(object)
-    times = response_times(
+    districts = assignments["council_district"]
+    # Codes, not one Python string per call: index -2 (no location) and -1 (outside every
+    # district) pick the two empty labels at the end, as `Assignment.point_codes` does.
+    district_labels = [str(code) for code in np.array([*districts.codes, "", ""])]
+    times = response_times_from_codes(
         calls.received[not_officer],
         calls.dispatched[not_officer],
         calls.arrived[not_officer],
-        calls.priority[not_officer],
-        district_codes[not_officer],
+        calls.priority_code[not_officer],
+        calls.priorities,
+        districts.area_index[not_officer],
+        district_labels,
         n_boot=n_boot,
         seed=seed,
     )
