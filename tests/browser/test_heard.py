@@ -86,7 +86,9 @@ def test_staff_quote_and_publish_and_residents_read_what_we_heard(
 
     # The draft is not public.
     visitor: Page = new_page()
-    assert visitor.goto(base + "/what-we-heard/").status == 404
+    visitor.goto(base + "/what-we-heard/")
+    expect(visitor.get_by_text("has not published a report")).to_be_visible()
+    expect(visitor.get_by_text(TITLE)).to_have_count(0)
 
     # Find comments coded to the sidewalks theme and quote a few words of one.
     office.get_by_role("link", name="Find comments to quote").click()
