@@ -148,3 +148,58 @@ def test_the_public_results_page_runs_a_fixed_number_of_queries(
     # the published version, then as the staff page from the survey on
     with django_assert_num_queries(12):
         assert client.get(url).status_code == 200
+
+
+def test_who_is_missing_ranks_the_groups_heard_from_least(answered: Survey) -> None:
+    from csas.insight.selectors import survey_who_is_missing
+
+    who = survey_who_is_missing(answered)
+    dims = dict(survey_results(answered, public=False).representation)
+    assert [(d, s) for d, s, _n in who.scores] == [(d, r.score) for d, r in dims.items()]
+    assert all(0 <= score <= 1 for _d, score, _n in who.scores)
+    ratios = [gap.category.ratio for gap in who.under_heard]
+    assert ratios == sorted(ratios)  # least heard first
+    assert all(gap.category.under_represented for gap in who.under_heard)
+    # council district 4 has no answers at all: it is among the least heard
+    assert ("council_district", "Council District 4") in {
+        (gap.dimension, gap.category.category) for gap in who.under_heard
+    }
+
+
+def test_the_engagement_dashboard_says_who_we_have_not_heard_from(
+    answered: Survey, user_for: Any
+) -> None:
+    client = Client()
+    client.force_login(user_for("strategy_staff"))
+    page = client.get("/manage/engagement/").content.decode()
+    assert "Who we have not heard from" in page
+    assert "Council district: Council District 4" in page
+    assert "Race and ethnicity" in page  # breakdowns named for people, not as field names
+    assert "race_ethnicity" not in page
+
+
+def test_results_name_breakdowns_for_people_and_give_a_representativeness_score(
+    answered: Survey, user_for: Any
+) -> None:
+    client = Client()
+    client.force_login(user_for("strategy_staff"))
+    page = client.get(f"/manage/insight/surveys/{answered.pk}/results/").content.decode()
+    assert "— council_district" not in page
+    assert "Council district" in page
+    assert "representativeness" in page
+
+
+def test_a_breakdown_nobody_answered_is_left_out_not_an_error(
+    survey: Survey, user_for: Any
+) -> None:
+    from csas.insight.selectors import survey_who_is_missing
+
+    response = Response.objects.create(
+        survey=survey, language="en", status="submitted", submitted_at=timezone.now()
+    )
+    assert response.demographics == {}
+    assert survey_who_is_missing(survey).scores == []
+    client = Client()
+    client.force_login(user_for("strategy_staff"))
+    assert client.get(f"/manage/insight/surveys/{survey.pk}/results/").status_code == 200
+    assert client.get("/manage/engagement/").status_code == 200

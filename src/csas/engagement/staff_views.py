@@ -29,6 +29,7 @@ from csas.engagement.models import (
     Survey,
     SurveyStatus,
 )
+from csas.insight.selectors import survey_who_is_missing
 from csas.strategy import selectors as strategy_selectors
 from csas.strategy.models import Geography, GeographyKind
 
@@ -56,6 +57,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "counts": selectors.response_counts(survey),
             "missing": selectors.survey_missing_translations(survey),
             "reach": selectors.reach_against_population(survey),
+            "missing_people": survey_who_is_missing(survey),
         }
         for survey in Survey.objects.filter(strategy=strategy).order_by("-created_at")
     ]

@@ -48,7 +48,9 @@ from csas.analysis.insight.representation import (
     AGE_FIELDS,
     RACE_FIELDS,
     Representation,
+    UnderHeard,
     block_group_shares,
+    rank_under_heard,
     representation,
 )
 from csas.analysis.insight.weighting import Estimate, Margin, RakingResult, rake, weighted_mean
@@ -417,6 +419,8 @@ def _representation(
             continue
         participants = {category: counts.get(category, 0) for category in population[dimension]}
         participants["prefer not to say"] = counts.get("prefer not to say", 0)
+        if sum(participants.values()) == participants["prefer not to say"]:
+            continue  # nobody stated a category: nothing to compare yet
         results.append(
             (
                 dimension,
@@ -426,6 +430,25 @@ def _representation(
             )
         )
     return results
+
+
+@dataclass(frozen=True)
+class WhoIsMissing:
+    """For the engagement dashboard: how closely each breakdown of the people who answered
+    mirrors the population (`Representation.score`, 1 = a mirror), and the groups and places
+    heard from least, least heard first."""
+
+    scores: list[tuple[str, float, int]]  # breakdown, score, people who stated a category
+    under_heard: list[UnderHeard]
+
+
+def survey_who_is_missing(survey: Survey, *, limit: int = 5) -> WhoIsMissing:
+    """Staff figures (small groups shown): never put these on a public page."""
+    results = _representation(survey, _submitted(survey), 1)
+    return WhoIsMissing(
+        scores=[(dimension, result.score, result.n) for dimension, result in results],
+        under_heard=list(rank_under_heard([result for _, result in results], limit=limit)),
+    )
 
 
 # --- weighting -------------------------------------------------------------------------------
