@@ -181,6 +181,35 @@ def test_a_run_codes_published_and_pending_items_only(
     assert not machine_keys(wordless)
 
 
+def test_a_comment_in_another_language_is_kept_and_sent_to_a_person_first(
+    strategy: Strategy, codebook: dict[str, Code]
+) -> None:
+    english = item(strategy, LIGHTS)
+    spanish = item(strategy, "Necesitamos más luces en el parque y que la policía venga más")
+    korean = item(strategy, "밤에 공원을 걸을 때 안전하지 않다고 느낍니다")
+    result = services.coding_run_start(strategy=strategy)
+    confidence = dict(ItemCoding.objects.values_list("item_id", "confidence"))
+    assert set(confidence) == {english.pk, spanish.pk, korean.pk}  # kept, coded
+    assert confidence[spanish.pk] <= 0.5
+    assert confidence[korean.pk] <= 0.5
+    spanish.refresh_from_db()
+    korean.refresh_from_db()
+    english.refresh_from_db()
+    assert (spanish.language, korean.language, english.language) == ("es", "ko", "en")
+    assert result.run.metrics["n_other_language"] == 2
+    assert result.run.metrics["languages"] == {"en": 1, "es": 1, "ko": 1}
+
+
+def test_a_run_does_not_overwrite_a_language_already_recorded(
+    strategy: Strategy, codebook: dict[str, Code]
+) -> None:
+    feedback = item(strategy, LIGHTS)
+    FeedbackItem.objects.filter(pk=feedback.pk).update(language="vi")
+    services.coding_run_start(strategy=strategy)
+    feedback.refresh_from_db()
+    assert feedback.language == "vi"
+
+
 def test_a_run_codes_the_redacted_text_when_there_is_one(
     strategy: Strategy, codebook: dict[str, Code]
 ) -> None:

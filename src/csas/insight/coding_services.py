@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -46,6 +47,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from csas.analysis.insight import coding as library
+from csas.analysis.insight.language import detect_languages
 from csas.engagement.models import FeedbackItem, ModerationStatus
 from csas.insight.models import (
     Code,
@@ -63,6 +65,9 @@ from csas.strategy.models import Action, FocusPopulation, Goal, Strategy, Strate
 CODED_STATUSES: tuple[str, ...] = (ModerationStatus.PUBLISHED, ModerationStatus.PENDING)
 #: Reviewed items needed before a run trains a model instead of coding zero-shot.
 MIN_REVIEWED_FOR_TRAINING = 30
+# The confidence given to a comment detected in a language other than English (a toss-up:
+# the coder reads English words), so that a person reads it first.
+OTHER_LANGUAGE_CONFIDENCE = 0.5
 #: A supervised run explains this many items, least confident first (see the module docstring).
 EXPLAIN_LIMIT = 500
 _BATCH = 2_000
@@ -493,13 +498,25 @@ def coding_run_start(
     goal_ids = {library_id(code) for code in codes if code.kind == CodeKind.GOAL}
 
     texts: dict[int, str] = {}
-    for item_id, text, redacted in FeedbackItem.objects.filter(
+    language_unknown: set[int] = set()
+    for item_id, text, redacted, language in FeedbackItem.objects.filter(
         strategy=strategy, status__in=CODED_STATUSES
-    ).values_list("pk", "text", "redacted_text"):
+    ).values_list("pk", "text", "redacted_text", "language"):
         texts[item_id] = redacted or text
+        if not language:
+            language_unknown.add(item_id)
     item_ids = [item_id for item_id, text in texts.items() if _has_words(text)]
     to_code = [texts[item_id] for item_id in item_ids]
     skipped = len(texts) - len(item_ids)
+    # The coder reads English: a comment clearly in another language is still coded (from the
+    # words it shares with English) and kept, but its confidence is capped at a toss-up so
+    # that it comes first in the review queue, and its language is recorded where unknown.
+    languages = detect_languages(to_code)
+    other_language = {
+        item_id
+        for item_id, guess in zip(item_ids, languages, strict=True)
+        if guess.language not in {"en", "und"}
+    }
 
     training = _training_examples(strategy, goal_ids, min_reviewed_for_training, dict(texts))
     if training.examples is not None:
@@ -536,7 +553,10 @@ def coding_run_start(
         column = {lib_id: index for index, lib_id in enumerate(result.code_ids)}
         for row, item_id in enumerate(item_ids):
             coded = result.items[row]
-            codings.append(ItemCoding(item_id=item_id, run=run, confidence=coded.confidence))
+            confidence = coded.confidence
+            if item_id in other_language:
+                confidence = min(confidence, OTHER_LANGUAGE_CONFIDENCE)
+            codings.append(ItemCoding(item_id=item_id, run=run, confidence=confidence))
             detail_item = explained.get(row, coded)
             for lib_id in coded.codes:
                 code = by_library_id[lib_id]
@@ -553,6 +573,15 @@ def coding_run_start(
                 )
         ItemCoding.objects.bulk_create(codings, batch_size=_BATCH)
         ItemCode.objects.bulk_create(item_codes, batch_size=_BATCH)
+        FeedbackItem.objects.bulk_update(
+            [
+                FeedbackItem(pk=item_id, language=guess.language)
+                for item_id, guess in zip(item_ids, languages, strict=True)
+                if item_id in language_unknown and guess.language != "und"
+            ],
+            ["language"],
+            batch_size=_BATCH,
+        )
         run.finished_at = timezone.now()
         run.seconds = round(time.perf_counter() - started, 3)
         run.metrics = {
@@ -564,6 +593,8 @@ def coding_run_start(
             "trained_codes": list(coder.trained_codes),
             "cv_f1": {key: round(value, 4) for key, value in coder.cv_f1.items()},
             "n_explained": len(explained),
+            "languages": dict(Counter(guess.language for guess in languages)),
+            "n_other_language": len(other_language),
             "counts": counts,
         }
         run.save(update_fields=["finished_at", "seconds", "metrics"])
