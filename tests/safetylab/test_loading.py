@@ -13,9 +13,11 @@ from django.core.management import CommandError, call_command
 from csas.safetylab import models
 from csas.safetylab.models import (
     SafetyAnalysis,
+    SafetyAreaEligibility,
     SafetyAreaRate,
     SafetyBlockGroupHotspot,
     SafetyCallsWithoutArea,
+    SafetyDistrictHourCell,
     SafetyResponseTime,
     SafetyTimeProfileCell,
 )
@@ -33,6 +35,8 @@ ROW_MODELS = (
     SafetyResponseTime,
     SafetyTimeProfileCell,
     SafetyBlockGroupHotspot,
+    SafetyAreaEligibility,
+    SafetyDistrictHourCell,
 )
 
 
@@ -300,4 +304,60 @@ def test_safety_load_command_refuses_an_unknown_strategy(
         call_command(
             "safety_load", out_dir=str(analyze_folder), title="T", strategy="nope", verbosity=0
         )
+    assert _nothing_stored()
+
+
+def test_district_eligibility_and_hours_are_stored_as_written(
+    strategy: Strategy, analyze_folder: Path
+) -> None:
+    analysis = safety_analysis_load(strategy=strategy, out_dir=analyze_folder, title="T")
+    written = _rows(analyze_folder / "eligibility_by_area.csv")
+    assert SafetyAreaEligibility.objects.filter(analysis=analysis).count() == len(written) - 1
+    header = written[0]
+    for values in written[1:]:
+        row = dict(zip(header, values, strict=True))
+        stored = SafetyAreaEligibility.objects.get(
+            analysis=analysis, kind=DISTRICT_KIND[row["geography"]], area_code=row["area"]
+        )
+        assert stored.calls == (int(row["calls"]) if row["calls"] else None)
+        assert stored.suppressed == (row["suppressed"] == "True")
+    hours = _rows(analyze_folder / "eligible_time_by_district.csv")
+    assert SafetyDistrictHourCell.objects.filter(analysis=analysis).count() == len(hours) - 1
+
+
+DISTRICT_KIND = {
+    "council_district": GeographyKind.COUNCIL_DISTRICT,
+    "neighborhood_council": GeographyKind.NEIGHBORHOOD_COUNCIL_DISTRICT,
+    "police_district": GeographyKind.POLICE_DISTRICT,
+}
+
+
+@pytest.mark.parametrize("name", ["eligibility_by_area.csv", "eligible_time_by_district.csv"])
+def test_a_folder_from_an_older_analyze_is_refused_with_advice(
+    strategy: Strategy, folder_copy: Path, name: str
+) -> None:
+    (folder_copy / name).unlink()
+    with pytest.raises(
+        SafetyLoadError, match=r"older csas safety analyze.*run csas safety analyze"
+    ):
+        safety_analysis_load(strategy=strategy, out_dir=folder_copy, title="Old")
+    assert _nothing_stored()
+
+
+def test_a_small_district_count_that_was_not_withheld_is_refused(
+    strategy: Strategy, folder_copy: Path
+) -> None:
+    _set_cell(folder_copy, "eligibility_by_area.csv", 2, "calls", "7")
+    with pytest.raises(SafetyLoadError, match=r"eligibility_by_area.csv, line 2, column 'calls'"):
+        safety_analysis_load(strategy=strategy, out_dir=folder_copy, title="Bad")
+    assert _nothing_stored()
+
+
+def test_a_district_hour_count_under_the_threshold_is_refused(
+    strategy: Strategy, folder_copy: Path
+) -> None:
+    _set_cell(folder_copy, "eligible_time_by_district.csv", 2, "count", "3")
+    _set_cell(folder_copy, "eligible_time_by_district.csv", 2, "suppressed", "False")
+    with pytest.raises(SafetyLoadError, match=r"eligible_time_by_district\.csv, line 2"):
+        safety_analysis_load(strategy=strategy, out_dir=folder_copy, title="Bad")
     assert _nothing_stored()

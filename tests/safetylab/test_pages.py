@@ -198,19 +198,20 @@ def test_non_council_district_page_says_response_times_are_by_council_district(
 def test_overview_query_count_is_fixed(
     client: Client, published: SafetyAnalysis, django_assert_num_queries: Any
 ) -> None:
-    # strategy, version, analysis, districts, rates, response times, time profile, hot spots
-    with django_assert_num_queries(8):
+    # strategy, version, analysis, districts, rates, district eligibility, response times,
+    # time profile, hot spots
+    with django_assert_num_queries(9):
         assert client.get(OVERVIEW).status_code == 200
 
 
 def test_area_page_query_count_is_fixed(
     client: Client, published: SafetyAnalysis, django_assert_num_queries: Any
 ) -> None:
-    # strategy, version, analysis, months, name, response times
-    with django_assert_num_queries(6):
+    # strategy, version, analysis, months, name, response times, district eligibility
+    with django_assert_num_queries(7):
         assert client.get(_area_url(GeographyKind.COUNCIL_DISTRICT, "1")).status_code == 200
     # no response times outside council districts
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         url = _area_url(GeographyKind.POLICE_DISTRICT, "2-4")
         assert client.get(url).status_code == 200
 
@@ -266,3 +267,20 @@ def test_safety_link_shows_only_while_an_analysis_is_published(draft: SafetyAnal
 def test_pages_are_served_in_another_language(client: Client, published: SafetyAnalysis) -> None:
     assert client.get("/es" + OVERVIEW).status_code == 200
     assert client.get("/es/safety/areas/council-district/1/").status_code == 200
+
+
+def test_a_district_page_shows_its_own_eligible_share_beside_the_citys(
+    client: Client, published: SafetyAnalysis
+) -> None:
+    from csas.safetylab.models import SafetyAreaEligibility
+
+    row = SafetyAreaEligibility.objects.get(
+        analysis=published, kind=GeographyKind.COUNCIL_DISTRICT, area_code="1"
+    )
+    response = client.get(_area_url(GeographyKind.COUNCIL_DISTRICT, "1"))
+    assert response.context["area_eligibility"] == row
+    page = response.content.decode()
+    assert 'id="area-eligibility"' in page
+    assert "Citywide" in page
+    if row.share_by_type is not None and row.share_after_screening is not None:
+        assert 'id="area-eligible-range"' in page

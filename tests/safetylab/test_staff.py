@@ -256,6 +256,29 @@ def test_manage_page_query_count_is_fixed(
 ) -> None:
     staff.get(MANAGE)  # the session and the user are loaded once here and cached per request
     # session, user, strategy, analyses, analysis, names, rates, block groups, districts,
-    # response times, time profile
-    with django_assert_num_queries(11):
+    # response times, district x hour cells, district names for the shifts
+    with django_assert_num_queries(12):
         assert staff.get(MANAGE).status_code == 200
+
+
+@pytest.mark.parametrize("scope", ["district", "city"])
+def test_allocation_places_shifts_over_districts_or_citywide(
+    staff: Client, published: SafetyAnalysis, scope: str
+) -> None:
+    from csas.safetylab.models import SafetyDistrictHourCell
+
+    query = {"analysis": published.pk, "definition": "by_type", "shifts": "2",
+             "shift_length": "4", "scope": scope}  # fmt: skip
+    found = staff.get(MANAGE, query).context["allocation"]
+    assert found["error"] == ""
+    plan = found["plan"]
+    assert plan.scope == scope
+    cells = SafetyDistrictHourCell.objects.filter(analysis=published, definition="by_type")
+    if scope == "district":
+        assert set(plan.allocation.areas) == set(cells.values_list("council_district", flat=True))
+        assert plan.withheld_cells == cells.filter(suppressed=True).count()
+        published_total = sum(c.calls or 0 for c in cells)
+        assert plan.total_published == published_total
+        assert sum(r["covered"] for r in found["by_district"]) == plan.allocation.calls_covered
+    else:
+        assert plan.allocation.areas == ("city",)

@@ -52,8 +52,18 @@ class GapWeightsForm(forms.Form):
         return found
 
 
+SCOPE_CHOICES = [
+    ("district", _("Council districts and hours of the week")),
+    ("city", _("Hours of the week, citywide")),
+]
+
+
 class AllocationForm(forms.Form):
-    """A what-if: how many shifts, how long, for which eligible calls."""
+    """A what-if: how many shifts, how long, for which eligible calls, where."""
+
+    scope = forms.ChoiceField(
+        label=_("Place shifts over"), choices=SCOPE_CHOICES, initial="district", required=False
+    )
 
     definition = forms.ChoiceField(
         label=_("Eligible calls"), choices=DEFINITION_CHOICES, initial="after_screening"

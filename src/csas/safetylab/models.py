@@ -203,3 +203,62 @@ class SafetyBlockGroupHotspot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure} {self.geoid}"
+
+
+class SafetyAreaEligibility(models.Model):
+    """A district's calls started by the public and the share eligible for an alternative
+    response, by call type alone (high) and after screening (low) (eligibility_by_area.csv).
+
+    Empty figures were withheld by the analysis (fewer than 10 calls, a small remainder, or
+    complementary suppression).
+    """
+
+    analysis = models.ForeignKey(
+        SafetyAnalysis, on_delete=models.CASCADE, related_name="area_eligibility"
+    )
+    kind = models.CharField(max_length=40, choices=GeographyKind.choices)
+    area_code = models.CharField(max_length=64)
+    calls = models.PositiveIntegerField(null=True, blank=True)
+    eligible_by_type = models.PositiveIntegerField(null=True, blank=True)
+    eligible_after_screening = models.PositiveIntegerField(null=True, blank=True)
+    share_by_type = models.FloatField(null=True, blank=True)
+    share_after_screening = models.FloatField(null=True, blank=True)
+    suppressed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["analysis", "kind", "area_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["analysis", "kind", "area_code"], name="safety_area_eligibility_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.area_code} eligibility"
+
+
+class SafetyDistrictHourCell(models.Model):
+    """Eligible calls in one council district and local hour of the week (Monday 00:00 = 0)
+    (eligible_time_by_district.csv)."""
+
+    analysis = models.ForeignKey(
+        SafetyAnalysis, on_delete=models.CASCADE, related_name="district_hours"
+    )
+    definition = models.CharField(max_length=20, help_text=_("by_type or after_screening"))
+    council_district = models.CharField(max_length=64)
+    hour_of_week = models.PositiveSmallIntegerField(help_text=_("0-167, Monday 00:00 first"))
+    calls = models.PositiveIntegerField(null=True, blank=True)
+    suppressed = models.BooleanField(default=False)
+    suppression = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["analysis", "definition", "council_district", "hour_of_week"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["analysis", "definition", "council_district", "hour_of_week"],
+                name="safety_district_hour_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.definition} {self.council_district} {self.hour_of_week}"

@@ -21,8 +21,10 @@ from scipy import stats
 
 from csas.safetylab.models import (
     SafetyAnalysis,
+    SafetyAreaEligibility,
     SafetyAreaRate,
     SafetyBlockGroupHotspot,
+    SafetyDistrictHourCell,
     SafetyResponseTime,
     SafetyTimeProfileCell,
 )
@@ -347,3 +349,33 @@ def district_equity_index(strategy: Strategy, kind: str) -> dict[str, BlockGroup
         for code, (total, population, count) in sums.items()
         if population > 0
     }
+
+
+def area_eligibility(
+    analysis: SafetyAnalysis, kinds: Iterable[str]
+) -> dict[tuple[str, str], SafetyAreaEligibility]:
+    """(kind, code) -> the district's eligible share (eligibility_by_area.csv), one query."""
+    return {
+        (row.kind, row.area_code): row
+        for row in SafetyAreaEligibility.objects.filter(analysis=analysis, kind__in=list(kinds))
+    }
+
+
+def district_week(
+    analysis: SafetyAnalysis, definition: str
+) -> tuple[list[str], list[list[float]], int]:
+    """Eligible calls by council district (rows, in number order) and hour of the week
+    (168 columns, Monday 00:00 first), withheld cells counted as 0, and how many cells were
+    withheld; one query."""
+    rows: dict[str, list[float]] = {}
+    withheld = 0
+    for code, hour, calls, suppressed in SafetyDistrictHourCell.objects.filter(
+        analysis=analysis, definition=definition
+    ).values_list("council_district", "hour_of_week", "calls", "suppressed"):
+        week = rows.setdefault(code, [0.0] * 168)
+        if suppressed or calls is None:
+            withheld += 1
+        else:
+            week[hour] = float(calls)
+    codes = sorted(rows, key=lambda code: _code_key("", code))
+    return codes, [rows[code] for code in codes], withheld

@@ -27,13 +27,22 @@ from typing import Any
 
 from django.db import transaction
 
-from csas.analysis.safety.pipeline import OUTPUT_FILES, PipelineError, load_summary
+from csas.analysis.safety.pipeline import (
+    ADDED_FILES,
+    ELIGIBILITY_BY_AREA_HEADER,
+    OUTPUT_FILES,
+    TIME_BY_DISTRICT_HEADER,
+    PipelineError,
+    load_summary,
+)
 from csas.safetylab.models import (
     DISTRICT_KINDS,
     SafetyAnalysis,
+    SafetyAreaEligibility,
     SafetyAreaRate,
     SafetyBlockGroupHotspot,
     SafetyCallsWithoutArea,
+    SafetyDistrictHourCell,
     SafetyResponseTime,
     SafetyTimeProfileCell,
 )
@@ -119,6 +128,8 @@ class _Folder:
     response_times: list[SafetyResponseTime] = field(default_factory=list)
     profile: list[SafetyTimeProfileCell] = field(default_factory=list)
     hotspots: list[SafetyBlockGroupHotspot] = field(default_factory=list)
+    area_eligibility: list[SafetyAreaEligibility] = field(default_factory=list)
+    district_hours: list[SafetyDistrictHourCell] = field(default_factory=list)
 
 
 class _Row:
@@ -294,6 +305,12 @@ def _read_folder(folder: Path) -> _Folder:
             f"{folder}: no such folder; give the folder csas safety analyze wrote"
         )
     missing = [name for name in OUTPUT_FILES if not (folder / name).is_file()]
+    if missing and set(missing) <= set(ADDED_FILES):
+        raise SafetyLoadError(
+            f"{folder}: file(s) {missing} missing: this folder was written by an older "
+            "csas safety analyze, before district eligibility and the district time profile; "
+            "run csas safety analyze again on the normalised calls and load the new folder"
+        )
     if missing:
         raise SafetyLoadError(
             f"{folder}: file(s) {missing} missing; expected every file csas safety analyze writes"
@@ -396,7 +413,71 @@ def _read_folder(folder: Path) -> _Folder:
                 suppressed=suppressed,
             )
         )
+    _read_added(folder, read, threshold)
     return read
+
+
+def _share_value(row: _Row, column: str) -> float | None:
+    value = row.number(column)
+    if value is not None and not 0 <= value <= 1:
+        raise row.error(column, row.values[column], "a share between 0 and 1, or empty")
+    return value
+
+
+def _read_added(folder: Path, read: _Folder, threshold: int) -> None:
+    """District eligibility and the council districts' eligible calls by hour of the week."""
+    seen: set[tuple[str, ...]] = set()
+    counts = ("calls", "eligible_by_type", "eligible_after_screening")
+    for row in _read_csv(folder, "eligibility_by_area.csv", ELIGIBILITY_BY_AREA_HEADER):
+        key = row.text("geography", tuple(DISTRICT_KINDS))
+        _once(row, seen, ("geography", "area"))
+        values = {c: row.count(c) for c in counts}
+        for column, value in values.items():
+            if value is not None and value < threshold:
+                raise row.error(
+                    column, str(value), f"a count of at least {threshold}, or empty (withheld)"
+                )
+        shares = {
+            "share_by_type": _share_value(row, "share_by_type"),
+            "share_after_screening": _share_value(row, "share_after_screening"),
+        }
+        for share, part in (
+            ("share_by_type", "eligible_by_type"),
+            ("share_after_screening", "eligible_after_screening"),
+        ):
+            if shares[share] is not None and (values[part] is None or values["calls"] is None):
+                raise row.error(share, row.values[share], "empty where a count is withheld")
+        suppressed = row.flag("suppressed")
+        if suppressed != any(row.values[c] == "" for c in ELIGIBILITY_BY_AREA_HEADER[2:7]):
+            raise row.error(
+                "suppressed", row.values["suppressed"], "True exactly where a figure is empty"
+            )
+        read.area_eligibility.append(
+            SafetyAreaEligibility(
+                kind=DISTRICT_KINDS[key],
+                area_code=row.text("area"),
+                suppressed=suppressed,
+                **values,
+                **shares,
+            )
+        )
+    seen = set()
+    for row in _read_csv(folder, "eligible_time_by_district.csv", TIME_BY_DISTRICT_HEADER):
+        _once(row, seen, ("definition", "council_district", "hour_of_week"))
+        hour = row.count("hour_of_week")
+        if hour is None or hour >= 168:
+            raise row.error("hour_of_week", row.values["hour_of_week"], "an hour 0-167")
+        suppressed = row.withheld("count", (), threshold)
+        read.district_hours.append(
+            SafetyDistrictHourCell(
+                definition=row.text("definition", DEFINITIONS),
+                council_district=row.text("council_district"),
+                hour_of_week=hour,
+                calls=row.count("count"),
+                suppressed=suppressed,
+                suppression=row.values["suppression"],
+            )
+        )
 
 
 def _once(row: _Row, seen: set[tuple[str, ...]], columns: Sequence[str]) -> None:
@@ -446,6 +527,8 @@ def _store(
         (SafetyResponseTime, read.response_times),
         (SafetyTimeProfileCell, read.profile),
         (SafetyBlockGroupHotspot, read.hotspots),
+        (SafetyAreaEligibility, read.area_eligibility),
+        (SafetyDistrictHourCell, read.district_hours),
     )
     for model, rows in groups:
         for row in rows:

@@ -21,7 +21,7 @@ from csas.safetylab import selectors, services, tools
 from csas.safetylab.forms import AllocationForm, GapWeightsForm
 from csas.safetylab.models import SafetyAnalysis
 from csas.strategy import selectors as strategy_selectors
-from csas.strategy.models import Strategy
+from csas.strategy.models import GeographyKind, Strategy
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -109,7 +109,9 @@ def _gap(request: HttpRequest, analysis: SafetyAnalysis, strategy: Strategy) -> 
     return found
 
 
-def _allocation(request: HttpRequest, analysis: SafetyAnalysis) -> dict[str, Any]:
+def _allocation(
+    request: HttpRequest, analysis: SafetyAnalysis, strategy: Strategy
+) -> dict[str, Any]:
     submitted = "shifts" in request.GET
     form = AllocationForm(request.GET if submitted else None)
     found: dict[str, Any] = {"form": form, "plan": None, "error": ""}
@@ -122,13 +124,31 @@ def _allocation(request: HttpRequest, analysis: SafetyAnalysis) -> dict[str, Any
             definition=values["definition"],
             shifts=int(values["shifts"]),
             shift_length=int(values["shift_length"]),
+            scope=values.get("scope") or "district",
         )
     except (ValueError, RuntimeError) as error:
         found["error"] = str(error)
         return found
     found["plan"] = plan
+    names = selectors.district_names(strategy, [GeographyKind.COUNCIL_DISTRICT])
+    covered = dict(zip(plan.allocation.areas, plan.allocation.calls_covered_by_area, strict=True))
+    found["by_district"] = (
+        [
+            {
+                "name": names.get((GeographyKind.COUNCIL_DISTRICT, code), code),
+                "shifts": sum(1 for s in plan.allocation.shifts if s.area == code),
+                "covered": float(covered[code]),
+            }
+            for code in plan.allocation.areas
+        ]
+        if plan.scope == "district"
+        else []
+    )
     found["shifts"] = [
         {
+            "area": names.get((GeographyKind.COUNCIL_DISTRICT, shift.area), shift.area)
+            if plan.scope == "district"
+            else "",
             "day": WEEKDAY_NAMES[shift.day],
             "start": f"{shift.hour_of_day:02d}:00",
             "end": f"{(shift.hour_of_day + shift.length) % 24:02d}:00",
@@ -153,7 +173,7 @@ def manage(request: HttpRequest) -> HttpResponse:
     if analysis is not None:
         context["threshold"] = analysis.threshold
         context["gap"] = _gap(request, analysis, strategy)
-        context["allocation"] = _allocation(request, analysis)
+        context["allocation"] = _allocation(request, analysis, strategy)
     return render(request, "safetylab/manage.html", context)
 
 

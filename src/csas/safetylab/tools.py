@@ -134,21 +134,52 @@ def gap_index(inputs: GapInputs, weights: dict[str, float]) -> GapIndex:
 
 @dataclass(frozen=True)
 class ShiftPlan:
-    """A what-if placement of shifts in the week, from the stored time-of-day profile."""
+    """A what-if placement of shifts: in the week citywide, or over council district x
+    hour-of-week cells.
+
+    Fields:
+        allocation: the library's plan (its areas are district codes, or ``city``).
+        withheld_cells: cells withheld by the analysis and counted as no calls.
+        total_published: eligible calls in the published cells.
+        scope: ``district`` or ``city``.
+    """
 
     allocation: Allocation
     withheld_cells: int
     total_published: float
+    scope: str = "city"
 
 
 def shift_plan(
-    analysis: SafetyAnalysis, *, definition: str, shifts: int, shift_length: int
+    analysis: SafetyAnalysis,
+    *,
+    definition: str,
+    shifts: int,
+    shift_length: int,
+    scope: str = "district",
 ) -> ShiftPlan:
-    """Place `shifts` shifts of `shift_length` hours in the week to cover the most eligible
-    calls, citywide: the stored profile has no area, so this places shifts in time only.
+    """Place `shifts` shifts of `shift_length` hours to cover the most eligible calls.
 
-    Withheld cells (fewer than 10 calls) count as no calls, so coverage is a lower bound.
+    ``scope="district"``: over council district x hour-of-week cells (each shift serves one
+    district for consecutive hours; the library's maximum-coverage program chooses both).
+    ``scope="city"``: over the citywide profile, placing shifts in time only.
+    Withheld cells (fewer than 10 calls, or complementary suppression) count as no calls,
+    so coverage is a lower bound.
     """
+    if scope == "district":
+        codes, matrix, withheld = selectors.district_week(analysis, definition)
+        if not codes:
+            raise ValueError(_("This analysis has no eligible calls by district and hour."))
+        allocation = allocate_shifts(
+            np.array(matrix, dtype=np.float64),
+            shifts=shifts,
+            shift_length=shift_length,
+            areas=codes,
+            hours_per_day=24,
+            time_limit=10.0,
+        )
+        total = float(sum(sum(row) for row in matrix))
+        return ShiftPlan(allocation, withheld, total, "district")
     counts, withheld = selectors.time_profile_week(analysis, definition)
     allocation = allocate_shifts(
         np.array([counts], dtype=np.float64),
@@ -158,4 +189,4 @@ def shift_plan(
         hours_per_day=24,
         time_limit=10.0,
     )
-    return ShiftPlan(allocation, withheld, float(sum(counts)))
+    return ShiftPlan(allocation, withheld, float(sum(counts)), "city")

@@ -112,6 +112,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     found = selectors.districts(strategy, ALL_KINDS)
     names = {(d.kind, d.code): d.name for kind in found.values() for d in kind}
     periods = selectors.area_periods(analysis, names, ALL_KINDS)
+    shares = selectors.area_eligibility(analysis, ALL_KINDS)
     layers = []
     for kind in ALL_KINDS:
         rates = {p.code: p.rate for p in periods[kind]}
@@ -119,6 +120,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "label": _kind_label(kind),
             "rows": periods[kind],
+            "pairs": [(p, shares.get((kind, p.code))) for p in periods[kind]],
             "map": None,
         }
         if kind in MAP_KINDS and found[kind]:
@@ -213,5 +215,8 @@ def area(request: HttpRequest, kind: str, code: str) -> HttpResponse:
             "chart": chart,
             "comparisons": comparisons,
             "eligibility": _eligibility(analysis),
+            "area_eligibility": selectors.area_eligibility(analysis, [geography_kind]).get(
+                (geography_kind, code)
+            ),
         },
     )

@@ -1038,11 +1038,59 @@ def _suppress(counts: IntArray, threshold: int) -> npt.NDArray[np.int8]:
     The lines are the eight rows (each adds up to its entry in column 24) and the 25
     columns (each adds up to its entry in row 7).
     """
-    table = _with_margins(counts)
+    return suppress_table(counts, threshold)
+
+
+def _margins(counts: IntArray) -> IntArray:
+    rows, columns = counts.shape
+    table = np.zeros((rows + 1, columns + 1), dtype=np.int64)
+    table[:rows, :columns] = counts
+    table[:rows, columns] = counts.sum(axis=1)
+    table[rows, :columns] = counts.sum(axis=0)
+    table[rows, columns] = counts.sum()
+    return table
+
+
+def suppress_table(
+    counts: npt.ArrayLike,
+    threshold: int,
+    *,
+    also_withheld: npt.ArrayLike | None = None,
+) -> npt.NDArray[np.int8]:
+    """Primary and complementary suppression of a table of counts with its margins.
+
+    Args:
+        counts: a rows x columns table of counts (0 or more).
+        threshold: cells (and margins) under this are withheld (primary).
+        also_withheld: an optional boolean (rows + 1) x (columns + 1) mask of cells to
+            withhold as primary whatever their count (for example a count whose remainder
+            against another published count is small).
+
+    Returns:
+        The state of every cell of the table with margins ((rows + 1) x (columns + 1): the
+        last column holds the row totals, the last row the column totals): 0 published,
+        1 withheld (primary), 2 withheld (complementary). Every line (a row with its total,
+        a column with its total) whose total is published and that has exactly one withheld
+        cell gets its smallest published cell withheld too (ties to the earliest), repeated
+        until no withheld cell can be recovered by subtraction within a line.
+
+    >>> suppress_table([[3], [20], [30]], 10)[:, 0].tolist()
+    [1, 2, 0, 0]
+    """
+    base = np.asarray(counts, dtype=np.int64)
+    if base.ndim != 2:
+        raise ValueError(f"counts: found {base.ndim} dimension(s), expected 2")
+    table = _margins(base)
+    n_rows, n_columns = base.shape
     state = np.where(table < threshold, _PRIMARY, _PUBLISHED).astype(np.int8)
+    if also_withheld is not None:
+        extra = np.asarray(also_withheld, dtype=bool)
+        if extra.shape != table.shape:
+            raise ValueError(f"also_withheld: found shape {extra.shape}, expected {table.shape}")
+        state[extra] = _PRIMARY
     lines: list[tuple[tuple[int | slice, int | slice], tuple[int, int]]] = [
-        *(((r, slice(0, 24)), (r, 24)) for r in range(8)),
-        *(((slice(0, 7), c), (7, c)) for c in range(25)),
+        *(((r, slice(0, n_columns)), (r, n_columns)) for r in range(n_rows + 1)),
+        *(((slice(0, n_rows), c), (n_rows, c)) for c in range(n_columns + 1)),
     ]
     changed = True
     while changed:
@@ -1053,8 +1101,12 @@ def _suppress(counts: IntArray, threshold: int) -> npt.NDArray[np.int8]:
             if state[line_total] != _PUBLISHED or int(hidden.sum()) != 1:
                 continue
             shown = np.flatnonzero(~hidden)
-            smallest = shown[np.argmin(table[members][shown])]  # argmin: first of equals
-            line_state[smallest] = _COMPLEMENTARY
+            if not shown.size:
+                # A line of one cell: its total is the cell itself.
+                state[line_total] = _COMPLEMENTARY
+            else:
+                smallest = shown[np.argmin(table[members][shown])]  # argmin: first of equals
+                line_state[smallest] = _COMPLEMENTARY
             changed = True
     return state
 
@@ -1246,3 +1298,262 @@ def _utc_times(values: object, name: str) -> npt.NDArray[np.datetime64]:
         utc = value.astimezone(dt.UTC).replace(tzinfo=None)
         out[position] = np.datetime64(utc, "us")
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Eligibility by area, and eligible calls by area and hour of the week
+
+
+@dataclass(frozen=True)
+class AreaEligibility:
+    """One area's calls started by the public and those eligible for an alternative response.
+
+    Fields:
+        area: the area's code.
+        calls: calls started by the public in the area (None: withheld).
+        eligible_by_type, eligible_after_screening: those eligible by call type alone and
+            after screening (None: withheld).
+        share_by_type, share_after_screening: the eligible counts over `calls` (None when
+            either count is withheld).
+        suppressed: whether any figure of the row is withheld.
+    """
+
+    area: str
+    calls: int | None
+    eligible_by_type: int | None
+    eligible_after_screening: int | None
+    share_by_type: float | None
+    share_after_screening: float | None
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class EligibilityByArea:
+    """`eligibility_by_area`'s result.
+
+    Fields:
+        rows: one per area, in the order of `codes`.
+        counts: the unsuppressed counts ((areas + 1) x 3: calls, by type, after screening;
+            the last row is the calls outside every area); for internal use only.
+        threshold: the suppression threshold.
+        method: the rules in words.
+    """
+
+    rows: tuple[AreaEligibility, ...]
+    counts: IntArray
+    threshold: int
+    method: str
+
+
+def eligibility_by_area(
+    public: npt.ArrayLike,
+    eligible_by_type: npt.ArrayLike,
+    eligible_after_screening: npt.ArrayLike,
+    area_index: npt.ArrayLike,
+    codes: Sequence[str],
+    *,
+    threshold: int = 10,
+) -> EligibilityByArea:
+    """The share of calls started by the public that is eligible for an alternative
+    response, by type alone (high) and after screening (low), per area, suppressed.
+
+    Args:
+        public, eligible_by_type, eligible_after_screening: one boolean per call; the
+            eligible calls must be calls started by the public, and those eligible after
+            screening eligible by type.
+        area_index: each call's area (an index into `codes`; negative: outside every area
+            or without a location).
+        codes: the areas' codes.
+        threshold: counts under this are withheld.
+
+    Suppression: a count under `threshold` is withheld, and so is an eligible count whose
+    remainder (calls less eligible by type, calls or eligible by type less eligible after
+    screening) is positive and under `threshold`, since subtraction would give the
+    remainder away. Then each column (calls, by type, after screening) is a line of the
+    areas plus the calls outside every area (counted as published, conservatively) adding
+    up to the citywide figure: where the total is published and one cell is withheld, the
+    smallest published cell is withheld too, repeated. A share is withheld when either of
+    its counts is.
+
+    >>> found = eligibility_by_area(
+    ...     [True] * 60,
+    ...     [True] * 25 + [False] * 15 + [True] * 10 + [False] * 10,
+    ...     [True] * 12 + [False] * 28 + [True] * 10 + [False] * 10,
+    ...     [0] * 40 + [-1] * 20, ["A"], threshold=10,
+    ... )
+    >>> row = found.rows[0]
+    >>> row.calls, row.eligible_by_type, row.eligible_after_screening, row.share_after_screening
+    (40, 25, 12, 0.3)
+    """
+    flags = [
+        _booleans(values, name)
+        for values, name in (
+            (public, "public"),
+            (eligible_by_type, "eligible_by_type"),
+            (eligible_after_screening, "eligible_after_screening"),
+        )
+    ]
+    index = np.asarray(area_index, dtype=np.int64)
+    if any(f.size != index.size for f in flags):
+        raise ValueError(
+            "public, eligible_by_type, eligible_after_screening and area_index differ in length"
+        )
+    if np.any(flags[1] & ~flags[0]) or np.any(flags[2] & ~flags[1]):
+        raise ValueError(
+            "eligible_by_type must be a subset of public, and eligible_after_screening of "
+            "eligible_by_type"
+        )
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0:
+        raise ValueError(f"threshold must be a non-negative integer, got {threshold!r}")
+    n_areas = len(codes)
+    if index.size and int(index.max(initial=-1)) >= n_areas:
+        raise ValueError(f"area_index: found {int(index.max())}, expected below {n_areas}")
+    row = np.where(index >= 0, index, n_areas)
+    counts = np.stack(
+        [np.bincount(row[f], minlength=n_areas + 1).astype(np.int64) for f in flags], axis=1
+    )
+    calls, by_type, screened = counts[:, 0], counts[:, 1], counts[:, 2]
+
+    def small(rest: IntArray) -> npt.NDArray[np.bool_]:
+        return (rest > 0) & (rest < threshold)
+
+    remainder = {
+        1: small(calls - by_type),
+        2: small(by_type - screened) | small(calls - screened),
+    }
+    states = []
+    for column in range(3):
+        extra = np.zeros((n_areas + 2, 2), dtype=bool)
+        if column in remainder:
+            extra[: n_areas + 1, 0] = remainder[column]
+        state = suppress_table(counts[:, column : column + 1], threshold, also_withheld=extra)
+        states.append(state[: n_areas + 1, 0])
+    shown = np.stack(states, axis=1) == _PUBLISHED
+
+    rows = []
+    for i, code in enumerate(codes):
+        values = [int(counts[i, c]) if shown[i, c] else None for c in range(3)]
+        n = values[0]
+
+        def share(part: int | None, n: int | None = n) -> float | None:
+            return part / n if part is not None and n else None
+
+        rows.append(
+            AreaEligibility(
+                area=str(code),
+                calls=values[0],
+                eligible_by_type=values[1],
+                eligible_after_screening=values[2],
+                share_by_type=share(values[1]),
+                share_after_screening=share(values[2]),
+                suppressed=not bool(shown[i].all()),
+            )
+        )
+    counts.flags.writeable = False
+    return EligibilityByArea(
+        rows=tuple(rows),
+        counts=counts,
+        threshold=threshold,
+        method=(
+            "calls started by the public in each area, and those eligible for an alternative "
+            "response by call type alone (high) and after screening (low); counts under "
+            f"{threshold} withheld, an eligible count withheld where its remainder is under "
+            f"{threshold}, and complementary suppression within each column (the areas and "
+            "the calls outside every area add up to the citywide figure); a share is "
+            "withheld with either of its counts"
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class AreaWeekProfile:
+    """Eligible calls by area and local hour of the week (Monday 00:00 = hour 0).
+
+    Fields:
+        areas: the areas' codes, the rows.
+        counts: the unsuppressed counts (areas x 168); for internal use only.
+        state: the suppression state of each published cell (areas x 168): 0 published,
+            1 withheld (primary), 2 withheld (complementary).
+        n_no_time: eligible calls without a receipt time (left out).
+        method: the rules in words.
+    """
+
+    areas: tuple[str, ...]
+    counts: IntArray
+    state: npt.NDArray[np.int8]
+    n_no_time: int
+    method: str
+
+    def published(self, area: int, hour: int) -> int | None:
+        """The count as published: None where withheld."""
+        if self.state[area, hour] != _PUBLISHED:
+            return None
+        return int(self.counts[area, hour])
+
+    def suppression(self, area: int, hour: int) -> Suppression | None:
+        """Why a cell is withheld (None: published)."""
+        code = int(self.state[area, hour])
+        if code == _PUBLISHED:
+            return None
+        return "primary" if code == _PRIMARY else "complementary"
+
+
+def eligible_week_by_area(
+    received: npt.ArrayLike,
+    eligible: npt.ArrayLike,
+    area_index: npt.ArrayLike,
+    codes: Sequence[str],
+    *,
+    timezone: str,
+    threshold: int = 10,
+) -> AreaWeekProfile:
+    """Eligible calls by area x local hour of the week, for placing shifts in space and time.
+
+    Calls outside every area form a row of their own for suppression (treated as published,
+    conservatively) but are not returned. Every cell under `threshold` is withheld, and the
+    table gets complementary suppression over its rows (an area's week, totalling the
+    area's eligible calls) and columns (an hour of the week over the areas, totalling the
+    citywide cell), as in `eligible_time_profile`.
+
+    >>> import datetime as dt
+    >>> monday_9am = dt.datetime(2024, 7, 1, 16, 30, tzinfo=dt.UTC)
+    >>> week = eligible_week_by_area(
+    ...     [monday_9am] * 3, [True] * 3, [0, 0, 1], ["A", "B"],
+    ...     timezone="America/Los_Angeles", threshold=2,
+    ... )
+    >>> week.published(0, 9), week.published(1, 9), week.suppression(1, 9)
+    (2, None, 'primary')
+    """
+    times = _utc_times(received, "received")
+    flags = _booleans(eligible, "eligible")
+    index = np.asarray(area_index, dtype=np.int64)
+    if flags.size != times.size or index.size != times.size:
+        raise ValueError("received, eligible and area_index differ in length")
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0:
+        raise ValueError(f"threshold must be a non-negative integer, got {threshold!r}")
+    zone = _zone(timezone)
+    n_areas = len(codes)
+    has_time = ~np.isnat(times)
+    counted = flags & has_time
+    weekday, hour = _local_weekday_hour(times[counted], zone)
+    row = np.where(index[counted] >= 0, index[counted], n_areas)
+    counts = (
+        np.bincount(row * 168 + weekday * 24 + hour, minlength=(n_areas + 1) * 168)
+        .astype(np.int64)
+        .reshape(n_areas + 1, 168)
+    )
+    state = suppress_table(counts, threshold)[:n_areas, :168].copy()
+    published = counts[:n_areas].copy()
+    published.flags.writeable = False
+    state.flags.writeable = False
+    return AreaWeekProfile(
+        areas=tuple(str(c) for c in codes),
+        counts=published,
+        state=state,
+        n_no_time=int((flags & ~has_time).sum()),
+        method=(
+            f"eligible calls by area and local hour of the week ({timezone}) of receipt; "
+            f"cells with fewer than {threshold} calls withheld, with complementary "
+            "suppression over each area's week and each hour across the areas"
+        ),
+    )

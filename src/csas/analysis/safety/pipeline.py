@@ -67,11 +67,15 @@ from csas.analysis.safety.geo import (
 from csas.analysis.safety.hotspots import gi_star, polygon_neighbours
 from csas.analysis.safety.ingest import NORMALISED_COLUMNS
 from csas.analysis.safety.measures import (
+    AreaWeekProfile,
+    EligibilityByArea,
     RateTable,
     ResponseTimeRow,
     ResponseTimeTable,
     TimeProfile,
+    eligibility_by_area,
     eligible_time_profile,
+    eligible_week_by_area,
     rates_from_counts,
     response_times_from_codes,
 )
@@ -147,7 +151,32 @@ OUTPUT_FILES: Mapping[str, str] = {
     "both definitions (weekday 'all' = every day; hour 'all' = every hour)",
     "hotspots_block_groups.csv": "Getis-Ord Gi* on block-group counts of all calls and of "
     "eligible calls, with FDR-adjusted p-values and hot/cold classification",
+    "eligibility_by_area.csv": "per district (council, neighbourhood council, police): calls "
+    "started by the public, those eligible for an alternative response by type alone and "
+    "after screening, and the two shares",
+    "eligible_time_by_district.csv": "eligible calls by council district and local hour of "
+    "the week (Monday 00:00 = 0), for both definitions",
 }
+#: The files added after the first release: a folder without them is an older output.
+ADDED_FILES: tuple[str, ...] = ("eligibility_by_area.csv", "eligible_time_by_district.csv")
+ELIGIBILITY_BY_AREA_HEADER: tuple[str, ...] = (
+    "geography",
+    "area",
+    "calls",
+    "eligible_by_type",
+    "eligible_after_screening",
+    "share_by_type",
+    "share_after_screening",
+    "suppressed",
+)
+TIME_BY_DISTRICT_HEADER: tuple[str, ...] = (
+    "definition",
+    "council_district",
+    "hour_of_week",
+    "count",
+    "suppressed",
+    "suppression",
+)
 
 
 class PipelineError(ValueError):
@@ -245,6 +274,7 @@ class _Calls:
     month_index: npt.NDArray[np.int64]  # into `months`; -1 without a receipt time
     months: tuple[str, ...]  # 'YYYY-MM' local, the months that have a call, sorted
     officer: npt.NDArray[np.bool_]
+    public: npt.NDArray[np.bool_]
     eligible_by_type: npt.NDArray[np.bool_]
     eligible_after_screening: npt.NDArray[np.bool_]
     lon: npt.NDArray[np.float64]
@@ -270,6 +300,7 @@ def _read_calls(
         "CAST(coalesce(list_position($priorities, priority), 0) AS INTEGER) AS priority_code, "
         f"coalesce(CAST(year({local}) * 12 + month({local}) - 1 AS INTEGER), -1) AS month_code, "
         "initiation = 'officer' AS officer, "
+        "initiation = 'public' AS public, "
         "initiation = 'public' AND list_contains($tiers, tier) AS by_type, "
         "initiation = 'public' AND list_contains($tiers, tier) AND NOT screened_out AS screened, "
         "lon, lat FROM classified "
@@ -282,6 +313,7 @@ def _read_calls(
         "priority_code": 0,
         "month_code": -1,
         "officer": False,
+        "public": False,
         "by_type": False,
         "screened": False,
         "lon": np.nan,
@@ -328,6 +360,7 @@ def _read_calls(
         month_index=month_index.astype(np.int64),
         months=tuple(f"{m // 12:04d}-{m % 12 + 1:02d}" for m in distinct.tolist()),
         officer=np.asarray(_filled(data["officer"], False), dtype=bool),
+        public=np.asarray(_filled(data["public"], False), dtype=bool),
         eligible_by_type=np.asarray(_filled(data["by_type"], False), dtype=bool),
         eligible_after_screening=np.asarray(_filled(data["screened"], False), dtype=bool),
         lon=np.asarray(_filled(data["lon"], np.nan), dtype=np.float64),
@@ -505,6 +538,34 @@ def analyze(
         ),
     }
 
+    step("eligibility by area")
+    by_area = {
+        geography.key: eligibility_by_area(
+            calls.public,
+            calls.eligible_by_type,
+            calls.eligible_after_screening,
+            assignments[geography.key].area_index,
+            assignments[geography.key].codes,
+            threshold=threshold,
+        )
+        for geography in DISTRICTS
+    }
+    council = assignments["council_district"]
+    weeks = {
+        definition: eligible_week_by_area(
+            calls.received,
+            flags,
+            council.area_index,
+            council.codes,
+            timezone=timezone,
+            threshold=threshold,
+        )
+        for definition, flags in (
+            ("by_type", calls.eligible_by_type),
+            ("after_screening", calls.eligible_after_screening),
+        )
+    }
+
     step("hot spots")
     neighbours = polygon_neighbours([a.geometry for a in block_groups], rule="queen")
     inside = bg_assignment.area_index >= 0
@@ -555,6 +616,8 @@ def analyze(
         profiles=profiles,
         hotspots=hotspots,
         block_groups=block_groups,
+        by_area=by_area,
+        weeks=weeks,
     )
     files = _write_outputs(
         target,
@@ -567,6 +630,8 @@ def analyze(
         bg_counts=bg_counts,
         block_groups=block_groups,
         threshold=threshold,
+        by_area=by_area,
+        weeks=weeks,
     )
     return AnalysisResult(
         out_dir=str(target),
@@ -642,6 +707,8 @@ def _summary(
     profiles: Mapping[str, TimeProfile],
     hotspots: Mapping[str, Any],
     block_groups: Sequence[Area],
+    by_area: Mapping[str, EligibilityByArea],
+    weeks: Mapping[str, AreaWeekProfile],
 ) -> dict[str, Any]:
     geography = {}
     for key, assignment in assignments.items():
@@ -730,6 +797,22 @@ def _summary(
             "method": times.method,
         },
         "hotspots": hot,
+        "eligibility_by_area": {
+            key: {
+                "areas": len(found.rows),
+                "areas_with_a_figure_withheld": sum(1 for r in found.rows if r.suppressed),
+                "method": found.method,
+            }
+            for key, found in by_area.items()
+        },
+        "time_by_district": {
+            definition: {
+                "cells": int(week.state.size),
+                "cells_withheld": int(np.count_nonzero(week.state)),
+                "method": week.method,
+            }
+            for definition, week in weeks.items()
+        },
         "files": dict(OUTPUT_FILES),
     }
 
@@ -775,6 +858,8 @@ def _write_outputs(
     bg_counts: Mapping[str, npt.NDArray[np.float64]],
     block_groups: Sequence[Area],
     threshold: int,
+    by_area: Mapping[str, EligibilityByArea],
+    weeks: Mapping[str, AreaWeekProfile],
 ) -> tuple[str, ...]:
     target.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".csas-analysis-", dir=target))
@@ -875,6 +960,41 @@ def _write_outputs(
             work / "hotspots_block_groups.csv",
             ["measure", "geoid", "count", "z", "p", "q", "classification", "suppressed"],
             hotspot_rows,
+        )
+        _write_csv(
+            work / "eligibility_by_area.csv",
+            ELIGIBILITY_BY_AREA_HEADER,
+            (
+                [
+                    key,
+                    r.area,
+                    r.calls,
+                    r.eligible_by_type,
+                    r.eligible_after_screening,
+                    _rounded(r.share_by_type),
+                    _rounded(r.share_after_screening),
+                    r.suppressed,
+                ]
+                for key, found in by_area.items()
+                for r in found.rows
+            ),
+        )
+        _write_csv(
+            work / "eligible_time_by_district.csv",
+            TIME_BY_DISTRICT_HEADER,
+            (
+                [
+                    definition,
+                    area,
+                    hour,
+                    week.published(i, hour),
+                    week.published(i, hour) is None,
+                    week.suppression(i, hour),
+                ]
+                for definition, week in weeks.items()
+                for i, area in enumerate(week.areas)
+                for hour in range(168)
+            ),
         )
         written = []
         for name in OUTPUT_FILES:
@@ -1178,8 +1298,11 @@ def write_report(out_dir: str | os.PathLike[str]) -> Report:
 
 
 __all__ = [
+    "ADDED_FILES",
     "DISTRICTS",
+    "ELIGIBILITY_BY_AREA_HEADER",
     "OUTPUT_FILES",
+    "TIME_BY_DISTRICT_HEADER",
     "AnalysisResult",
     "Geography",
     "PipelineError",
