@@ -573,15 +573,16 @@ def coding_run_start(
                 )
         ItemCoding.objects.bulk_create(codings, batch_size=_BATCH)
         ItemCode.objects.bulk_create(item_codes, batch_size=_BATCH)
-        FeedbackItem.objects.bulk_update(
-            [
-                FeedbackItem(pk=item_id, language=guess.language)
-                for item_id, guess in zip(item_ids, languages, strict=True)
-                if item_id in language_unknown and guess.language != "und"
-            ],
-            ["language"],
-            batch_size=_BATCH,
-        )
+        # One UPDATE per language and block of ids (bulk_update's CASE per row is far slower).
+        by_language: dict[str, list[int]] = {}
+        for item_id, guess in zip(item_ids, languages, strict=True):
+            if item_id in language_unknown and guess.language != "und":
+                by_language.setdefault(guess.language, []).append(item_id)
+        for language, ids in by_language.items():
+            for start in range(0, len(ids), _BATCH):
+                FeedbackItem.objects.filter(pk__in=ids[start : start + _BATCH], language="").update(
+                    language=language
+                )
         run.finished_at = timezone.now()
         run.seconds = round(time.perf_counter() - started, 3)
         run.metrics = {
