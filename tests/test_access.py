@@ -100,6 +100,10 @@ MATRIX: dict[str, tuple[str, list[int]]] = {
     "safety:area": ("/safety/areas/council-district/1/", [404] * 5),
     "safety:manage": ("/manage/safety/", [LOGIN, 403, 403, 200, 200]),
     "safety:manage_publish": ("/manage/safety/1/publish/", [405] * 5),  # POST only
+    "insight:compare": (
+        "/manage/insight/surveys/{open_survey_pk}/compare/",
+        [LOGIN, 403, 403, 200, 200],
+    ),
     "insight:results": ("/surveys/{survey}/results/", [404] * 5),  # results not published
     "insight:results_staff": (
         "/manage/insight/surveys/{open_survey_pk}/results/",

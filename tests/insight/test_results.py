@@ -203,3 +203,79 @@ def test_a_breakdown_nobody_answered_is_left_out_not_an_error(
     client.force_login(user_for("strategy_staff"))
     assert client.get(f"/manage/insight/surveys/{survey.pk}/results/").status_code == 200
     assert client.get("/manage/engagement/").status_code == 200
+
+
+def _staff(user_for: Any) -> Client:
+    client = Client()
+    client.force_login(user_for("strategy_staff"))
+    return client
+
+
+def test_compare_defaults_to_feeling_safe_by_council_district_with_the_library_figures(
+    answered: Survey, user_for: Any
+) -> None:
+    from csas.analysis.insight.comparison import compare_groups
+
+    url = f"/manage/insight/surveys/{answered.pk}/compare/"
+    page = _staff(user_for).get(url, {"question": "safety_neighbourhood_day"})
+    assert page.status_code == 200
+    result = page.context["result"]
+    assert result.chosen == ["very_safe", "somewhat_safe"]
+    # the same figures computed independently from the stored answers
+    responses = list(Response.objects.filter(survey=answered).order_by("-started_at"))
+    answers = {
+        a.response_id: a.value["choice"]
+        for a in Answer.objects.filter(question__key="safety_neighbourhood_day")
+    }
+    expected = compare_groups(
+        [float(answers[r.pk] in {"very_safe", "somewhat_safe"}) for r in responses],
+        [r.council_district.name for r in responses],
+        reference="Council District 1",
+        threshold=1,
+    )
+    got = {g.group: g.estimate for g in result.comparison.groups}
+    assert got == pytest.approx({g.group: g.estimate for g in expected.groups})
+    assert "Council District 1 (reference)" in page.content.decode()
+
+
+def test_compare_counts_the_answers_ticked_and_any_breakdown(
+    answered: Survey, user_for: Any
+) -> None:
+    url = f"/manage/insight/surveys/{answered.pk}/compare/"
+    page = _staff(user_for).get(
+        url, {"question": "safety_neighbourhood_day", "by": "age", "answer": ["very_unsafe"]}
+    )
+    result = page.context["result"]
+    assert result.chosen == ["very_unsafe"]
+    shares = {g.group: g.estimate for g in result.comparison.groups}
+    unsafe = Answer.objects.filter(value__choice="very_unsafe").count()
+    assert sum(g.estimate * g.n for g in result.comparison.groups) == pytest.approx(unsafe)
+    assert len(shares) == 2  # the two age groups of the fixture
+
+
+def test_compare_refuses_an_unknown_question_or_breakdown_with_a_message(
+    answered: Survey, user_for: Any
+) -> None:
+    url = f"/manage/insight/surveys/{answered.pk}/compare/"
+    client = _staff(user_for)
+    for params in ({"question": "no_such_question"}, {"by": "shoe_size"}):
+        page = client.get(url, params)
+        assert page.status_code == 400
+        assert "Choose a question and a breakdown" in page.content.decode()
+
+
+def test_compare_says_so_when_fewer_than_two_groups_answered(
+    answered: Survey, user_for: Any
+) -> None:
+    url = f"/manage/insight/surveys/{answered.pk}/compare/"
+    page = _staff(user_for).get(url, {"question": "safety_downtown"})
+    assert page.status_code == 200
+    assert "Fewer than two groups answered" in page.content.decode()
+
+
+def test_compare_is_for_the_strategy_office_only(answered: Survey, user_for: Any) -> None:
+    url = f"/manage/insight/surveys/{answered.pk}/compare/"
+    assert Client().get(url).status_code == 302
+    partner = Client()
+    partner.force_login(user_for("partner"))
+    assert partner.get(url).status_code == 403

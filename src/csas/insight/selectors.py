@@ -775,6 +775,102 @@ def survey_priorities(survey: Survey) -> SurveyPriorities:
     )
 
 
+# --- any question, any breakdown (staff) ------------------------------------------------------
+
+COMPARABLE_KINDS = (
+    QuestionKind.SINGLE_CHOICE,
+    QuestionKind.LIKERT,
+    QuestionKind.MULTIPLE_CHOICE,
+    QuestionKind.RATING,
+)
+
+
+def _demographic_group(key: str) -> Callable[[Response], str | None]:
+    def group(response: Response) -> str | None:
+        value = response.demographics.get(key)
+        if isinstance(value, list):
+            value = value[0] if len(value) == 1 else ("several" if value else None)
+        if not isinstance(value, str) or value in NOT_AN_OPINION:
+            return None
+        return value
+
+    return group
+
+
+def comparison_breakdowns(survey: Survey) -> dict[str, Callable[[Response], str | None]]:
+    """The breakdowns a question can be compared across: council district, neighbourhood,
+    race and age as the results page groups them, and every other demographic question of the
+    survey by its answer."""
+    breakdowns: dict[str, Callable[[Response], str | None]] = dict(GROUPERS)
+    breakdowns["neighbourhood"] = lambda r: r.neighbourhood.name if r.neighbourhood else None
+    for key in (
+        survey.questions.exclude(demographic="")
+        .order_by("order")
+        .values_list("demographic", flat=True)
+    ):
+        breakdowns.setdefault(key, _demographic_group(key))
+    return breakdowns
+
+
+@dataclass(frozen=True)
+class QuestionComparison:
+    """One question compared across one breakdown: the share choosing `chosen` (choice
+    questions) or the mean (ratings) per group, with 95% intervals and Holm-adjusted
+    differences from the largest group."""
+
+    question: Question
+    breakdown: str
+    chosen: list[str]
+    measure: str
+    comparison: GroupComparison | None
+    message: str
+
+
+def survey_compare_question(
+    survey: Survey, *, question: Question, breakdown: str, chosen: Sequence[str]
+) -> QuestionComparison:
+    """For staff: small groups are shown (threshold 1), as on the staff results page."""
+    breakdowns = comparison_breakdowns(survey)
+    if breakdown not in breakdowns:
+        raise ValueError(f"unknown breakdown {breakdown!r}")
+    responses = _submitted(survey)
+    stored = dict(
+        Answer.objects.filter(
+            question=question, response__survey=survey, response__status=ResponseStatus.SUBMITTED
+        ).values_list("response_id", "value")
+    )
+    measure = "mean" if question.kind == QuestionKind.RATING else "proportion"
+    wanted = set(chosen)
+    values: list[float | None] = []
+    for response in responses:
+        value = stored.get(response.pk) or {}
+        if measure == "mean":
+            number = value.get("number")
+            values.append(float(number) if isinstance(number, int | float) else None)
+            continue
+        picked = value.get("choices", [value["choice"]] if "choice" in value else [])
+        opinions = [p for p in picked if p not in NOT_AN_OPINION]
+        values.append(None if not opinions else float(bool(wanted.intersection(opinions))))
+    grouper = breakdowns[breakdown]
+    groups = [grouper(r) for r in responses]
+    present = Counter(g for g, v in zip(groups, values, strict=True) if g and v is not None)
+    if measure == "proportion" and not wanted:
+        message = gettext("Choose the answers to count.")
+        return QuestionComparison(question, breakdown, list(chosen), measure, None, message)
+    if len(present) < 2:
+        message = gettext("Fewer than two groups answered this question: nothing to compare.")
+        return QuestionComparison(question, breakdown, list(chosen), measure, None, message)
+    comparison = compare_groups(
+        values,
+        groups,
+        reference=present.most_common(1)[0][0],
+        measure=measure,  # type: ignore[arg-type]
+        adjust="holm",
+        threshold=1,
+    )
+    return QuestionComparison(question, breakdown, list(chosen), measure, comparison, "")
+
+
 def survey_results(survey: Survey, *, public: bool) -> SurveyResults:
     """Everything the results page shows, computed now from stored answers."""
     threshold = suppression_threshold()
