@@ -500,7 +500,7 @@ def response_submit_public(*, response: Response) -> Submitted:
         .get(pk=response.pk)
     )
     if response.status == ResponseStatus.SUBMITTED:
-        return Submitted(response=response, opted_in=_opted_in(response))
+        return Submitted(response=response, opted_in=response_opted_in(response))
     survey = response.survey
     if survey.status != SurveyStatus.OPEN:
         raise SurveyClosed
@@ -591,7 +591,8 @@ def response_submit_public(*, response: Response) -> Submitted:
     )
 
 
-def _opted_in(response: Response) -> bool:
+def response_opted_in(response: Response) -> bool:
+    """Whether the respondent answered "yes" to being contacted about follow-up."""
     answer = response.answers.filter(question__key=FOLLOW_UP_QUESTION).first()
     return bool(answer and answer.value.get("choice") == "yes")
 

@@ -269,11 +269,6 @@ def survey_review(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     )
 
 
-def _opted_in(response: Any) -> bool:
-    answer = response.answers.filter(question__key=services.FOLLOW_UP_QUESTION).first()
-    return bool(answer and answer.value.get("choice") == "yes")
-
-
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey_contact(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """Contact details for follow-up, asked only of people who opted in; stored apart."""
@@ -281,7 +276,7 @@ def survey_contact(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 
     survey = _survey(slug)
     response = selectors.response_get_by_token(survey, token)
-    if response.status != ResponseStatus.SUBMITTED or not _opted_in(response):
+    if response.status != ResponseStatus.SUBMITTED or not services.response_opted_in(response):
         raise Http404("No such page.")
     error = None
     if request.method == "POST":

@@ -11,8 +11,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,22 +20,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from csas.insight import coding_selectors as selectors
 from csas.insight import coding_services as services
+from csas.insight.access import office_strategy as _strategy
+from csas.insight.access import require_office as _require_office
 from csas.insight.forms import ReviewForm, ThemeForm, ThemePromoteForm
 from csas.insight.models import Code
-from csas.strategy import selectors as strategy_selectors
-from csas.strategy.models import Strategy
-
-
-def _require_office(request: HttpRequest) -> None:
-    if not request.user.has_perm("engagement.view_responses"):
-        raise PermissionDenied
-
-
-def _strategy() -> Strategy:
-    strategy = strategy_selectors.strategy_get_default()
-    if strategy is None:
-        raise Http404("No strategy loaded.")
-    return strategy
 
 
 def _errors(error: ValidationError) -> str:

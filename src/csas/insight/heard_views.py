@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -31,6 +31,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from csas.engagement.models import FeedbackItem, FeedbackSource
 from csas.insight import heard_selectors as selectors
 from csas.insight import heard_services as services
+from csas.insight.access import office_strategy as _strategy
+from csas.insight.access import require_office as _require_office
 from csas.insight.models import Code, CodeKind, HeardQuote, HeardReport, HeardReportStatus
 from csas.portal import throttle
 from csas.portal.views import _language
@@ -299,18 +301,6 @@ def public_pdf(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 # --- staff pages -------------------------------------------------------------------------------
-
-
-def _require_office(request: HttpRequest) -> None:
-    if not request.user.has_perm("engagement.view_responses"):
-        raise PermissionDenied
-
-
-def _strategy() -> Strategy:
-    strategy = strategy_selectors.strategy_get_default()
-    if strategy is None:
-        raise Http404("No strategy loaded.")
-    return strategy
 
 
 def _other_languages() -> list[tuple[str, str]]:

@@ -6,7 +6,6 @@ import html
 import math
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import SafeString, mark_safe
@@ -15,10 +14,9 @@ from django.views.decorators.http import require_safe
 
 from csas.engagement.models import Survey
 from csas.insight import opinion_selectors
+from csas.insight.access import strategy_for_office as _strategy_office
 from csas.insight.opinion_selectors import ConversationAnalysis
 from csas.insight.selectors import survey_priorities
-from csas.strategy import selectors as strategy_selectors
-from csas.strategy.models import Strategy
 
 # Group marks differ in shape as well as colour, so the chart does not rely on colour alone.
 # Every colour has at least 3:1 contrast on white (WCAG 1.4.11).
@@ -32,16 +30,6 @@ GROUP_STYLES = (
 INK = "#1b1f24"
 MUTED = "#4a525c"
 GRID = "#c9d0d8"
-
-
-def _strategy_office(request: HttpRequest) -> Strategy:
-    """The strategy the strategy office works on; 403 for anyone else."""
-    if not request.user.has_perm("engagement.view_responses"):
-        raise PermissionDenied
-    strategy = strategy_selectors.strategy_get_default()
-    if strategy is None:
-        raise Http404("No strategy is loaded.")
-    return strategy
 
 
 @require_safe

@@ -7,13 +7,13 @@ the weighting diagnostics."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from csas.engagement.models import Survey, SurveyStatus
+from csas.insight.access import strategy_for_office
 from csas.insight.selectors import (
     COMPARABLE_KINDS,
     FEELS_SAFE,
@@ -50,9 +50,7 @@ def results_public(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 @login_required
 def results_staff(request: HttpRequest, pk: int) -> HttpResponse:
-    if not request.user.has_perm("engagement.view_responses"):
-        raise PermissionDenied
-    strategy = strategy_selectors.strategy_get_default()
+    strategy = strategy_for_office(request)
     survey = Survey.objects.filter(pk=pk, strategy=strategy).select_related("strategy").first()
     if survey is None:
         raise Http404("No such survey.")
@@ -67,9 +65,7 @@ def results_staff(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def compare_staff(request: HttpRequest, pk: int) -> HttpResponse:
     """Any choice or rating question of a survey, compared across any breakdown (staff)."""
-    if not request.user.has_perm("engagement.view_responses"):
-        raise PermissionDenied
-    strategy = strategy_selectors.strategy_get_default()
+    strategy = strategy_for_office(request)
     survey = Survey.objects.filter(pk=pk, strategy=strategy).select_related("strategy").first()
     if survey is None:
         raise Http404("No such survey.")
