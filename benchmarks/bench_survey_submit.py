@@ -532,12 +532,20 @@ def prepare_responses(template_token: str, count: int) -> list[str]:
     from csas.engagement.models import Answer, Response
 
     template = Response.objects.get(public_id=template_token)
-    answers = list(template.answers.values_list("question_id", "value"))
+    answers = list(
+        template.answers.values_list("question_id", "value", "redacted_text", "review_reasons")
+    )
+    # The submit snapshot too (kept up to date as pages are saved), as the template has it.
     responses = [
         Response(
             survey_id=template.survey_id,
             language=template.language,
             respondent_key=secrets.token_hex(32),
+            ready=template.ready,
+            opted_in=template.opted_in,
+            demographics=template.demographics,
+            neighbourhood_id=template.neighbourhood_id,
+            council_district_id=template.council_district_id,
         )
         for _ in range(count)
     ]
@@ -545,9 +553,15 @@ def prepare_responses(template_token: str, count: int) -> list[str]:
         Response.objects.bulk_create(responses, batch_size=2000)
         Answer.objects.bulk_create(
             [
-                Answer(response_id=response.pk, question_id=question_id, value=value)
+                Answer(
+                    response_id=response.pk,
+                    question_id=question_id,
+                    value=value,
+                    redacted_text=redacted_text,
+                    review_reasons=review_reasons,
+                )
                 for response in responses
-                for question_id, value in answers
+                for question_id, value, redacted_text, review_reasons in answers
             ],
             batch_size=5000,
         )
@@ -1076,16 +1090,14 @@ def _close_django_connections() -> None:
     connections.close_all()
 
 
-# A transaction that has sent a statement only response_submit sends (the row lock on the
-# response, the feedback item for an open answer, the status change) and has a transaction
-# id, so that it holds the response's row. (Saving a page also locks rows FOR UPDATE, in
-# update_or_create, but answers' rows.)
+# A transaction that has sent a statement only the submit sends (the conditional update of
+# the response's status, the feedback items' insert) and has a transaction id, so that it
+# holds the response's row.
 MID_SUBMIT_SQL = """
 SELECT client_port, backend_xid::text FROM pg_stat_activity
 WHERE datname = %s AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL
-  AND (query LIKE '%%FROM "engagement_response"%%FOR UPDATE'
-       OR query LIKE 'INSERT INTO "engagement_feedbackitem"%%'
-       OR query LIKE '%%"status" = ''submitted''%%')
+  AND (query LIKE 'UPDATE engagement_response SET status%%'
+       OR query LIKE 'INSERT INTO engagement_feedbackitem%%')
 """
 # The response that transaction locked (xmax) or wrote (xmin), committed or not.
 LOCKED_RESPONSE_SQL = (

@@ -283,6 +283,16 @@ class Response(models.Model):
         "ImportBatch", null=True, blank=True, on_delete=models.CASCADE, related_name="responses"
     )
     external_id = models.CharField(max_length=200, blank=True)
+    # Kept up to date each time answers are saved, so that submitting is one conditional
+    # update: every required question that is shown has an answer; the respondent answered
+    # "yes" to follow-up.
+    ready = models.BooleanField(
+        default=False,
+        help_text=_("Every required question shown has an answer (as of the last answers saved)."),
+    )
+    opted_in = models.BooleanField(
+        default=False, help_text=_("The respondent asked to be contacted about follow-up.")
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -305,6 +315,10 @@ class Answer(models.Model):
     # {"choice": v} | {"choices": [v...]} | {"ranking": [v...]} | {"number": n}
     # | {"text": s} | {"point": [lon, lat]}
     value = models.JSONField()
+    # Open text only: the moderation check's redacted text and reasons, made when the answer
+    # is saved; submitting copies them into the answer's feedback item.
+    redacted_text = models.TextField(blank=True)
+    review_reasons = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

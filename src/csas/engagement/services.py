@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext_noop
@@ -435,7 +437,10 @@ def _current_answers(response: Response) -> dict[str, Any]:
 def response_save_section(
     *, response: Response, section: Section, form: Mapping[str, Sequence[str]]
 ) -> SectionResult:
-    """Validate and store one section's answers; on any error nothing of it is stored."""
+    """Validate and store one section's answers; on any error nothing of it is stored.
+
+    The response's submit snapshot (`response_refresh`) is brought up to date with them.
+    """
     if response.status != ResponseStatus.IN_PROGRESS:
         raise AlreadyResponded
     answers = _current_answers(response)
@@ -460,68 +465,63 @@ def response_save_section(
         if value is None or not is_shown(question_spec(question), answers):
             Answer.objects.filter(response=response, question=question).delete()
             continue
-        Answer.objects.update_or_create(
-            response=response, question=question, defaults={"value": value}
-        )
+        defaults: dict[str, Any] = {"value": value}
+        if question.kind == QuestionKind.OPEN_TEXT:
+            defaults["redacted_text"], defaults["review_reasons"] = _redaction(value)
+        Answer.objects.update_or_create(response=response, question=question, defaults=defaults)
         saved += 1
-    response.save(update_fields=["updated_at"])
+    response_refresh(response=response)
     return SectionResult(errors={}, saved=saved)
+
+
+def _redaction(value: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """The redacted text and review reasons of an open answer ("" and [] without text)."""
+    text = value.get("text")
+    return _moderate(text) if isinstance(text, str) and text else ("", [])
 
 
 # The survey question whose "yes" asks for contact details after submitting.
 FOLLOW_UP_QUESTION = "follow_up_opt_in"
 
 
-@dataclass(frozen=True)
-class Submitted:
-    """A submitted response, and whether its respondent asked to be contacted."""
+def _missing_required(survey: Survey, answers: Mapping[str, Any]) -> str | None:
+    """The key of the first required question that is shown and has no answer, if any."""
+    for key, kind, show_if in (
+        survey.questions.filter(required=True)
+        .order_by("section__order", "order")
+        .values_list("key", "kind", "show_if")
+    ):
+        spec = QuestionSpec(key=key, kind=kind, required=True, show_if=show_if)
+        if key not in answers and is_shown(spec, answers):
+            return str(key)
+    return None
 
-    response: Response
-    opted_in: bool
 
+def response_refresh(*, response: Response) -> None:
+    """Bring an in-progress response's submit snapshot up to date with its answers.
 
-def response_submit(*, response: Response) -> Response:
-    """Submit a response: demographics snapshotted, open answers queued for moderation.
-
-    Submitting twice (a retried POST) returns the already submitted response unchanged.
+    The snapshot is what submitting needs and would otherwise work out under load: whether
+    every required question shown is answered (`ready`), the demographics as given, the
+    home neighbourhood and council district (ids of the geographies, never the polygons),
+    the follow-up opt-in, and each open answer's redaction. Answers cannot change after
+    submitting, so the snapshot taken here is the one the submitted response keeps.
     """
-    return response_submit_public(response=response).response
-
-
-@transaction.atomic
-def response_submit_public(*, response: Response) -> Submitted:
-    """`response_submit` for the public submit path, which runs it under load: it reads only
-    what it needs (the locked response with its survey, the answers with their questions, the
-    required questions, and the geography ids, never the polygons, of the neighbourhood and
-    council-district answers) and says whether the respondent opted in to follow-up."""
-    response = (
-        Response.objects.select_for_update(of=("self",))
-        .select_related("survey")
-        .get(pk=response.pk)
-    )
-    if response.status == ResponseStatus.SUBMITTED:
-        return Submitted(response=response, opted_in=response_opted_in(response))
-    survey = response.survey
-    if survey.status != SurveyStatus.OPEN:
-        raise SurveyClosed
+    if response.status != ResponseStatus.IN_PROGRESS:
+        return
     stored = list(
         response.answers.select_related("question").only(
             "id",
             "value",
+            "redacted_text",
             "response",
-            "question",
             "question__key",
             "question__kind",
             "question__demographic",
         )
     )
     answers = {answer.question.key: answer.value for answer in stored}
-    for key, kind, show_if in survey.questions.filter(required=True).values_list(
-        "key", "kind", "show_if"
-    ):
-        spec = QuestionSpec(key=key, kind=kind, required=True, show_if=show_if)
-        if key not in answers and is_shown(spec, answers):
-            raise AnswerError(key, translation.gettext("This question needs an answer."))
+    response.ready = _missing_required(response.survey, answers) is None
+    response.opted_in = (answers.get(FOLLOW_UP_QUESTION) or {}).get("choice") == "yes"
     response.demographics = {
         answer.question.demographic: answer.value.get("choices", answer.value.get("choice"))
         for answer in stored
@@ -532,6 +532,7 @@ def response_submit_public(*, response: Response) -> Submitted:
         for answer in stored
         if answer.question.kind in {QuestionKind.NEIGHBOURHOOD, QuestionKind.COUNCIL_DISTRICT}
     }
+    response.neighbourhood_id = response.council_district_id = None
     if places:
         geography_of = {
             (question_id, value): geography_id
@@ -546,49 +547,205 @@ def response_submit_public(*, response: Response) -> Submitted:
                 response.neighbourhood_id = geography_id
             else:
                 response.council_district_id = geography_id
-    items = []
     for answer in stored:
-        if answer.question.kind == QuestionKind.OPEN_TEXT and answer.value.get("text"):
-            redacted, reasons = _moderate(answer.value["text"])
-            items.append(
-                FeedbackItem(
-                    strategy_id=survey.strategy_id,
-                    source=FeedbackSource.SURVEY_ANSWER,
-                    text=answer.value["text"],
-                    redacted_text=redacted,
-                    review_reasons=reasons,
-                    language=response.language,
-                    geography_id=response.neighbourhood_id,
-                    speaker_demographics=response.demographics,
-                    answer=answer,
-                    activity_id=survey.activity_id,
-                )
-            )
-    if items:
-        FeedbackItem.objects.bulk_create(items)
-    response.status = ResponseStatus.SUBMITTED
-    response.submitted_at = timezone.now()
-    try:
-        # No savepoint: an IntegrityError (this respondent already has a submitted response)
-        # leaves this transaction, feedback items included, to be rolled back as a whole.
-        response.save(
-            update_fields=[
-                "status",
-                "submitted_at",
-                "demographics",
-                "neighbourhood",
-                "council_district",
-                "updated_at",
-            ]
-        )
-    except IntegrityError:
-        raise AlreadyResponded from None
-    if response.invitation_id is not None:
-        Invitation.objects.filter(pk=response.invitation_id).update(used_at=response.submitted_at)
-    return Submitted(
-        response=response,
-        opted_in=(answers.get(FOLLOW_UP_QUESTION) or {}).get("choice") == "yes",
+        # Answers stored by other means (imports, demo data, older versions) get their
+        # redaction here.
+        if answer.question.kind == QuestionKind.OPEN_TEXT and not answer.redacted_text:
+            answer.redacted_text, answer.review_reasons = _redaction(answer.value)
+            if answer.redacted_text:
+                answer.save(update_fields=["redacted_text", "review_reasons"])
+    response.save(
+        update_fields=[
+            "ready",
+            "opted_in",
+            "demographics",
+            "neighbourhood",
+            "council_district",
+            "updated_at",
+        ]
     )
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A submitted response (its id), and whether its respondent asked to be contacted."""
+
+    response_id: int
+    opted_in: bool
+
+
+class _SubmitSql:
+    """The submit's statements (see `response_submit_by_token`).
+
+    `update` matches an in-progress, ready response of an open survey of a strategy with a
+    published version, given by public id (a resume link) or by primary key (``{match}``,
+    with ``{survey}`` limiting the survey), and returns its id, invitation and opt-in;
+    nothing matches for anything else, and then nothing changes. `items` makes the feedback
+    items of its open answers (``{response}``: the response id's SQL), `used` marks its
+    invitation used. On PostgreSQL the three are one statement (data-modifying WITH
+    queries): one round trip, atomic without BEGIN and COMMIT; elsewhere they run one after
+    the other in a transaction. (Table names come from the models; every value is a
+    parameter, hence the S608 exemptions.)
+    """
+
+    def __init__(self, vendor: str) -> None:
+        response, survey = Response._meta.db_table, Survey._meta.db_table
+        answer, question = Answer._meta.db_table, Question._meta.db_table
+        version, item = StrategyVersion._meta.db_table, FeedbackItem._meta.db_table
+        self.postgresql = vendor == "postgresql"
+        text = "a.value ->> 'text'" if self.postgresql else "json_extract(a.value, '$.text')"
+        self.update = (
+            f"UPDATE {response} SET status = %(submitted)s, submitted_at = %(now)s, "  # noqa: S608
+            "updated_at = %(now)s "
+            "WHERE {match} AND status = %(in_progress)s AND ready = %(true)s AND survey_id IN ("
+            f"SELECT s.id FROM {survey} s WHERE s.status = %(open)s AND {{survey}} AND EXISTS ("
+            f"SELECT 1 FROM {version} v WHERE v.strategy_id = s.strategy_id "
+            "AND v.is_published = %(true)s)) "
+            "RETURNING id, invitation_id, opted_in"
+        )
+        self.items = (
+            f"INSERT INTO {item} (strategy_id, source, text, redacted_text, language, "  # noqa: S608
+            "activity_id, geography_id, speaker_demographics, status, review_reasons, answer_id, "
+            f"external_id, created_at) SELECT s.strategy_id, %(source)s, {text}, "
+            "a.redacted_text, r.language, s.activity_id, r.neighbourhood_id, r.demographics, "
+            f"%(pending)s, a.review_reasons, a.id, '', %(now)s FROM {{done}}{answer} a "
+            f"JOIN {question} q ON q.id = a.question_id "
+            f"JOIN {response} r ON r.id = a.response_id "
+            f"JOIN {survey} s ON s.id = r.survey_id "
+            "WHERE a.response_id = {response} AND q.kind = %(open_text)s "
+            "AND a.redacted_text <> '' ORDER BY a.id"
+        )
+        invitation = Invitation._meta.db_table
+        self.used = f"UPDATE {invitation} SET used_at = %(now)s WHERE id = %(invitation)s"  # noqa: S608
+        self.used_after = (
+            f"UPDATE {invitation} SET used_at = %(now)s FROM done d "  # noqa: S608
+            f"WHERE {invitation}.id = d.invitation_id"
+        )
+
+    def combined(self, match: str, survey: str) -> str:
+        """PostgreSQL: the update, the items and the invitation in one statement."""
+        update = self.update.format(match=match, survey=survey)
+        items = self.items.format(done="done d, ", response="d.id")
+        return (
+            f"WITH done AS ({update}), items AS ({items}), used AS ({self.used_after}) "  # noqa: S608
+            "SELECT id, invitation_id, opted_in FROM done"
+        )
+
+
+def _submit(*, match: str, survey: str, params: Mapping[str, Any]) -> Submitted | None:
+    """Run the submit (atomically); None when no response matched."""
+    connection = transaction.get_connection()
+    sql = _SubmitSql(connection.vendor)
+    values = {
+        **params,
+        "submitted": ResponseStatus.SUBMITTED,
+        "in_progress": ResponseStatus.IN_PROGRESS,
+        "open": SurveyStatus.OPEN,
+        "true": True,
+        "now": Response._meta.get_field("submitted_at").get_db_prep_value(
+            timezone.now(), connection
+        ),
+        "source": FeedbackSource.SURVEY_ANSWER,
+        "pending": ModerationStatus.PENDING,
+        "open_text": QuestionKind.OPEN_TEXT,
+    }
+    try:
+        if sql.postgresql:
+            # One statement is atomic by itself: no BEGIN and COMMIT round trips (inside an
+            # outer transaction, it simply joins it).
+            with connection.cursor() as cursor:
+                cursor.execute(sql.combined(match, survey), values)
+                row = cursor.fetchone()
+        else:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql.update.format(match=match, survey=survey), values)
+                row = cursor.fetchone()
+                if row is not None:
+                    items = sql.items.format(done="", response="%(response)s")
+                    cursor.execute(items, {**values, "response": row[0]})
+                    if row[1] is not None:
+                        cursor.execute(sql.used, {**values, "invitation": row[1]})
+    except IntegrityError:
+        # This respondent already has a submitted response (one per person): the whole
+        # submit, feedback items included, was rolled back.
+        raise AlreadyResponded from None
+    if row is None:
+        return None
+    return Submitted(response_id=int(row[0]), opted_in=bool(row[2]))
+
+
+def _scope_sql(params: dict[str, Any]) -> str:
+    """SQL (for `{survey}`) limiting surveys to the site's strategy, as the public pages do."""
+    if settings.CSAS_STRATEGY_SLUG:
+        params["strategy_slug"] = settings.CSAS_STRATEGY_SLUG
+        return (
+            f"s.strategy_id IN (SELECT id FROM {Strategy._meta.db_table} "  # noqa: S608
+            "WHERE slug = %(strategy_slug)s)"
+        )
+    # The only strategy loaded (see strategy_get_default).
+    return f"s.strategy_id = (SELECT min(id) FROM {Strategy._meta.db_table})"  # noqa: S608
+
+
+def response_submit_by_token(*, slug: str, token: str) -> Submitted:
+    """Submit the response a resume link points to: the public submit path.
+
+    One conditional update (and the open answers' feedback items) in one transaction, with
+    no rows read first: it matches only an in-progress response whose answers are complete
+    (`response_refresh` keeps that up to date as pages are saved). When it matches nothing,
+    the response is looked at to say why: submitted already (a retried POST or a double
+    click: returned as it is), survey closed (`SurveyClosed`), or a required answer missing
+    (`AnswerError`, after bringing the snapshot up to date and trying once more). An unknown
+    or foreign token is "not found" (Http404).
+    """
+    from csas.engagement.selectors import response_get_for_submit
+
+    try:
+        public_id = uuid.UUID(token)
+    except ValueError:
+        raise Http404("No such response.") from None
+    params: dict[str, Any] = {
+        "public_id": Response._meta.get_field("public_id").get_db_prep_value(
+            public_id, transaction.get_connection()
+        ),
+        "slug": slug,
+    }
+    survey_sql = f"s.slug = %(slug)s AND {_scope_sql(params)}"
+    match = "public_id = %(public_id)s"
+    submitted = _submit(match=match, survey=survey_sql, params=params)
+    if submitted is not None:
+        return submitted
+    response = response_get_for_submit(slug, token)
+    if response.status == ResponseStatus.SUBMITTED:
+        return Submitted(response_id=response.pk, opted_in=response.opted_in)
+    if response.survey.status != SurveyStatus.OPEN:
+        raise SurveyClosed
+    return _submit_after_refresh(response)
+
+
+def _submit_after_refresh(response: Response) -> Submitted:
+    response_refresh(response=response)
+    params: dict[str, Any] = {"pk": response.pk}
+    submitted = _submit(match="id = %(pk)s", survey="%(true)s", params=params)
+    if submitted is not None:
+        return submitted
+    response.refresh_from_db()
+    if response.status == ResponseStatus.SUBMITTED:  # submitted meanwhile (a double click)
+        return Submitted(response_id=response.pk, opted_in=response.opted_in)
+    if response.survey.status != SurveyStatus.OPEN:
+        raise SurveyClosed
+    missing = _missing_required(response.survey, _current_answers(response))
+    raise AnswerError(missing or "", translation.gettext("This question needs an answer."))
+
+
+def response_submit(*, response: Response) -> Response:
+    """Submit a response (staff entry, demo data, tests): the public path's submit, after
+    bringing its snapshot up to date. Submitting twice returns the submitted response."""
+    response = Response.objects.select_related("survey").get(pk=response.pk)
+    if response.status != ResponseStatus.SUBMITTED:
+        if response.survey.status != SurveyStatus.OPEN:
+            raise SurveyClosed
+        _submit_after_refresh(response)
+    return Response.objects.get(pk=response.pk)
 
 
 def response_opted_in(response: Response) -> bool:

@@ -210,29 +210,23 @@ def survey_section(request: HttpRequest, slug: str, token: str, page: int) -> Ht
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey_review(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    if request.method == "POST":
-        # The submit is the path residents hit at once after a mailer or a meeting: find the
-        # response, its survey and strategy in one query.
-        response = selectors.response_get_for_submit(slug, token)
-        survey = response.survey
-    else:
-        survey = _survey(slug)
-        response = selectors.response_get_by_token(survey, token)
-    if response.status == ResponseStatus.SUBMITTED:
-        return redirect("engagement:survey_thanks", slug=survey.slug)
     error = None
     if request.method == "POST":
+        # The submit is the path residents hit at once after a mailer or a meeting: one
+        # conditional update, nothing read first (see response_submit_by_token).
         try:
-            submitted = services.response_submit_public(response=response)
+            submitted = services.response_submit_by_token(slug=slug, token=token)
         except AnswerError as exc:
             error = exc.message
         except services.AlreadyResponded:
+            survey = _survey(slug)
             return render(
                 request,
                 "engagement/survey_already.html",
                 {"survey": survey, "strategy": survey.strategy},
             )
         except services.SurveyClosed:
+            survey = _survey(slug)
             return render(
                 request,
                 "engagement/survey_closed.html",
@@ -241,8 +235,12 @@ def survey_review(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             )
         else:
             if submitted.opted_in:
-                return redirect("engagement:survey_contact", slug=survey.slug, token=token)
-            return redirect("engagement:survey_thanks", slug=survey.slug)
+                return redirect("engagement:survey_contact", slug=slug, token=token)
+            return redirect("engagement:survey_thanks", slug=slug)
+    survey = _survey(slug)
+    response = selectors.response_get_by_token(survey, token)
+    if response.status == ResponseStatus.SUBMITTED:
+        return redirect("engagement:survey_thanks", slug=survey.slug)
     answers = selectors.answers_by_key(response)
     sections = selectors.sections_with_questions(survey)
     summary = []

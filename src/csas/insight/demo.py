@@ -59,7 +59,12 @@ from csas.engagement.models import (
     Survey,
     SurveyStatus,
 )
-from csas.engagement.services import question_spec, survey_load_file, survey_set_status
+from csas.engagement.services import (
+    FOLLOW_UP_QUESTION,
+    question_spec,
+    survey_load_file,
+    survey_set_status,
+)
 from csas.engagement.survey_file import bundled_survey_path
 from csas.strategy.models import Strategy
 
@@ -486,6 +491,7 @@ class _ResponseGenerator:
             channel=Channel.IMPORT,
             status=ResponseStatus.SUBMITTED,
             submitted_at=timezone.now(),
+            opted_in=(answers.get(FOLLOW_UP_QUESTION) or {}).get("choice") == "yes",
             demographics={
                 self.questions[key].demographic: value.get("choices", value.get("choice"))
                 for key, value in answers.items()
