@@ -1096,7 +1096,8 @@ def _close_django_connections() -> None:
 MID_SUBMIT_SQL = """
 SELECT client_port, backend_xid::text FROM pg_stat_activity
 WHERE datname = %s AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL
-  AND (query LIKE 'UPDATE engagement_response SET status%%'
+  AND (query LIKE 'WITH done AS (UPDATE engagement_response%%'
+       OR query LIKE 'UPDATE engagement_response SET status%%'
        OR query LIKE 'INSERT INTO engagement_feedbackitem%%')
 """
 # The response that transaction locked (xmax) or wrote (xmin), committed or not.
@@ -1364,8 +1365,9 @@ def parse_options() -> Options:
     parser.add_argument(
         "--submit-pool",
         type=int,
-        default=6000,
-        help="filled-in responses prepared for the submit phase",
+        default=None,
+        help="filled-in responses prepared for the submit phase (default: 1,000 per second "
+        "of warm-up and measurement, at least 6,000)",
     )
     parser.add_argument("--kill-test", action="store_true", help="add the kill/restart phase")
     parser.add_argument("--profile", action="store_true", help="add the in-process profile")
@@ -1376,7 +1378,9 @@ def parse_options() -> Options:
         warmup=args.warmup,
         clients=args.clients,
         threads=args.threads,
-        submit_pool=args.submit_pool,
+        submit_pool=args.submit_pool
+        if args.submit_pool is not None
+        else max(6000, int(1000 * (args.warmup + args.duration))),
         kill_test=args.kill_test,
         profile=args.profile,
         keep_db=args.keep_db,

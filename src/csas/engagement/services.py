@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -653,9 +654,7 @@ def _submit(*, match: str, survey: str, params: Mapping[str, Any]) -> Submitted 
         if sql.postgresql:
             # One statement is atomic by itself: no BEGIN and COMMIT round trips (inside an
             # outer transaction, it simply joins it).
-            with connection.cursor() as cursor:
-                cursor.execute(sql.combined(match, survey), values)
-                row = cursor.fetchone()
+            row = _execute_prepared(connection, sql.combined(match, survey), values)
         else:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(sql.update.format(match=match, survey=survey), values)
@@ -672,6 +671,30 @@ def _submit(*, match: str, survey: str, params: Mapping[str, Any]) -> Submitted 
     if row is None:
         return None
     return Submitted(response_id=int(row[0]), opted_in=bool(row[2]))
+
+
+def _execute_prepared(connection: Any, query: str, values: Mapping[str, Any]) -> Any:
+    """Run one statement on PostgreSQL as a prepared statement and return its first row.
+
+    Django's psycopg cursors bind parameters on the client, so PostgreSQL plans every
+    statement afresh; for the submit that planning (about 0.6 ms of the server's CPU)
+    costs more than running it (about 0.2 ms). A server-side-binding cursor with
+    ``prepare=True`` plans it once per connection. Errors are translated to Django's (an
+    IntegrityError stays an IntegrityError), and the statement is logged like Django's own
+    when queries are being captured (debug, tests).
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    started = time.monotonic()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(query, values, prepare=True)
+        row = cursor.fetchone()
+    if connection.queries_logged:
+        connection.queries_log.append(
+            {"sql": query, "time": f"{time.monotonic() - started:.3f}", "prepared": True}
+        )
+    return row
 
 
 def _scope_sql(params: dict[str, Any]) -> str:
