@@ -54,7 +54,7 @@ import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -62,6 +62,8 @@ from scipy import stats
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+CodeArray = npt.NDArray[np.integer[Any]]
+BoolArray = npt.NDArray[np.bool_]
 
 #: The priority label given to calls whose priority is missing.
 NO_PRIORITY = "(none)"
@@ -76,10 +78,20 @@ INTERVALS: tuple[Interval, ...] = ("dispatch", "arrival")
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _CONFIDENCE = 0.95
-_BOOT_BLOCK = 2_000_000  # resampled values held at once by the bootstrap (about 16 MB)
-# From this many values of one priority on, the bootstrap finds its order statistics from
-# ranks (`_ResampleStatistics`, the same figures) instead of partitioning each resample.
+_BOOT_BLOCK = 2_000_000  # resampled values held at once by the plain bootstrap (about 16 MB)
+#: From this many values of one priority on, the bootstrap counts draws per bucket of values
+#: (`_BucketBootstrap`) instead of drawing every value; below it, the plain bootstrap (whose
+#: figures tests pin). Module-level so that tests can send small inputs down either path.
 _SELECT_BY_RANK = 20_000
+#: `_BucketBootstrap`: a bucket starts at every `_BUCKET`-th value of each stratum (or more,
+#: so that its table of counts per stratum and bucket stays near `_BUCKET_TABLE` entries when
+#: there are many strata), and each node of its tree has `_FANOUT` children. Measured on 1.5
+#: million values in 6 strata: smaller buckets cost more to set up, larger ones more draws.
+_BUCKET = 64
+_FANOUT = 4
+_BUCKET_TABLE = 4_000_000
+_NAT = np.iinfo(np.int64).min  # NaT as datetime64 stores it
+_MINUTE_US = 60_000_000.0  # microseconds per minute
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,7 +428,11 @@ def response_times(
     The bootstrap resamples calls with replacement within each area (calls with no area
     form one more stratum), `n_boot` times, and computes every area's and the city's
     statistics from the same resample, so the ratio's interval reflects that an area is
-    part of the city. Cost is about `n_boot` x calls per priority.
+    part of the city. A priority with fewer than `_SELECT_BY_RANK` (20,000) calls is
+    resampled by drawing every call, about `n_boot` x its calls; a larger one by drawing how
+    many of each area's calls fall into buckets of consecutive values and then only the
+    calls near each statistic (`_BucketBootstrap`): the same distribution of resamples, at a
+    cost of one sort of the calls plus a few thousand draws per resample.
     """
     times = [
         _utc_times(received, "received"),
@@ -461,35 +477,48 @@ def response_times_from_codes(
 
 def _cleaned_codes(
     codes: npt.ArrayLike, labels: Sequence[str | None], name: str
-) -> tuple[IntArray, list[str | None]]:
-    """Codes into a list of distinct, cleaned labels (`_label`), from codes into `labels`."""
+) -> tuple[CodeArray, list[str | None]]:
+    """The codes, checked against `labels`, and each label cleaned (`_label`).
+
+    The codes themselves are left as given: `_coded_response_times` looks every call up in
+    small tables once, which is cheaper than rewriting millions of codes here first.
+    """
     raw = np.asarray(codes)
     if raw.ndim != 1 or (raw.size and raw.dtype.kind not in "iu"):
         raise ValueError(f"{name} codes must be a 1-D array of whole numbers")
-    raw = raw.astype(np.int64, copy=False)
+    if raw.dtype.kind not in "iu":
+        raw = raw.astype(np.int64)  # empty, so any dtype numpy chose for it
     cleaned = [_label(value, f"{name} labels", i) for i, value in enumerate(labels)]
-    found = list(dict.fromkeys(cleaned))
-    remap = np.array([found.index(label) for label in cleaned], dtype=np.int64)
     if raw.size and not (-len(labels) <= int(raw.min()) and int(raw.max()) < len(labels)):
         raise ValueError(f"{name} codes must index {name} labels ({len(labels)} of them)")
-    return remap[raw], found
+    return raw, cleaned
 
 
-def _codes_present(codes: IntArray) -> list[int]:
-    """The distinct codes (0 or more) in `codes`, in increasing order."""
-    return np.flatnonzero(np.bincount(codes)).tolist() if codes.size else []
+def _name_table(labels: Sequence[str | None], missing: str) -> tuple[list[str], IntArray]:
+    """The distinct names among `labels` (None read as `missing`), sorted, and each label's
+    place among them: labels that read the same share a place, as they share rows."""
+    names = [missing if label is None else label for label in labels]
+    distinct = sorted(set(names))
+    place = {name: i for i, name in enumerate(distinct)}
+    return distinct, np.array([place[name] for name in names], dtype=np.int64)
 
 
 def _coded_response_times(
     times: list[npt.NDArray[np.datetime64]],
-    priority_codes: IntArray,
+    priority_codes: CodeArray,
     priority_labels: Sequence[str | None],
-    area_codes: IntArray,
+    area_codes: CodeArray,
     area_labels: Sequence[str | None],
     *,
     n_boot: int,
     seed: int,
 ) -> ResponseTimeTable:
+    """`response_times` on codes into (cleaned) label lists; codes may repeat a label.
+
+    Every call gets one group number (priority name x area name) up front; each interval's
+    used calls are then sorted by group once, so that each priority's and area's minutes are
+    a slice rather than another pass over millions of calls.
+    """
     n = len(times[0])
     for name, size in (
         ("dispatched", len(times[1])),
@@ -505,35 +534,48 @@ def _coded_response_times(
         raise ValueError(f"seed must be an integer, got {seed!r}")
 
     rng = np.random.default_rng(seed)
-    priority_names = [NO_PRIORITY if p is None else p for p in priority_labels]
-    present = {priority_names[code] for code in _codes_present(priority_codes)}
-    area_names = ["" if a is None else a for a in area_labels]
+    priorities, priority_place = _name_table(priority_labels, NO_PRIORITY)
+    areas, area_place = _name_table(area_labels, "")
+    n_areas = len(areas)
+    n_groups = len(priorities) * n_areas
+    group = priority_place[priority_codes]
+    group *= n_areas
+    group += area_place.astype(np.int32)[area_codes]  # a smaller temporary
+    present: list[int] = []
+    if n_groups:
+        calls = np.bincount(group, minlength=n_groups).reshape(-1, n_areas).sum(axis=1)
+        present = np.flatnonzero(calls).tolist()
+
+    # NaT is the smallest int64; times are datetime64[us], so differences are microseconds.
+    received = times[0].view(np.int64)
+    missing_received = received == _NAT
+    # Two work arrays of one int64 per call serve both intervals: fresh arrays of this size
+    # cost about as much again in page faults as the arithmetic on them.
+    elapsed = np.empty(n, dtype=np.int64)
+    work = np.empty(n, dtype=np.int64)
     rows: list[ResponseTimeRow] = []
     excluded: dict[Interval, dict[ExclusionReason, int]] = {}
     for interval, end in zip(INTERVALS, times[1:], strict=True):
-        minutes = (end - times[0]) / np.timedelta64(60, "s")
-        missing_received = np.isnat(times[0])
-        missing_end = ~missing_received & np.isnat(end)
-        negative = ~missing_received & ~missing_end & (minutes < 0)
+        ended = end.view(np.int64)
+        missing_end = ended == _NAT
+        np.subtract(ended, received, out=elapsed)  # meaningless where either is NaT
+        valid = ~(missing_received | missing_end)
+        used = valid & (elapsed >= 0)
+        n_used = int(np.count_nonzero(used))
         excluded[interval] = {
-            "missing_received": int(missing_received.sum()),
-            "missing_end": int(missing_end.sum()),
-            "negative": int(negative.sum()),
+            "missing_received": int(np.count_nonzero(missing_received)),
+            "missing_end": int(np.count_nonzero(missing_end & ~missing_received)),
+            "negative": int(np.count_nonzero(valid)) - n_used,
         }
-        used = ~(missing_received | missing_end | negative)
-        for label in sorted(present):
-            chosen = np.zeros(n, dtype=bool)
-            for code, name in enumerate(priority_names):
-                if name == label:
-                    chosen |= priority_codes == code
-            chosen &= used
+        minutes = _minutes_by_group(elapsed, used, group, n_groups, n_areas, work)
+        for p in present:
+            strata = [a for a in range(n_areas) if minutes[p * n_areas + a].size]
             rows.extend(
                 _priority_rows(
-                    label,
+                    priorities[p],
                     interval,
-                    minutes[chosen],
-                    area_codes[chosen],
-                    area_names,
+                    [areas[a] for a in strata],
+                    [minutes[p * n_areas + a] for a in strata],
                     n_boot=n_boot,
                     rng=rng,
                 )
@@ -554,39 +596,99 @@ def _coded_response_times(
     )
 
 
+def _minutes_by_group(
+    elapsed: IntArray,
+    used: BoolArray,
+    group: IntArray,
+    n_groups: int,
+    n_areas: int,
+    work: IntArray,
+) -> list[FloatArray]:
+    """Each group's used intervals in minutes, from microseconds and group numbers.
+
+    Most calls belong to priorities with `_SELECT_BY_RANK` calls or more, whose minutes the
+    bucket bootstrap wants sorted: one sort of (group in the high bits, microseconds below)
+    gives every group's minutes in order. Priorities with fewer calls keep the calls' order
+    instead, because the plain bootstrap draws positions and its figures depend on the order
+    (tests pin them); those few calls are gathered again. Minutes are microseconds divided by
+    60,000,000, the division numpy does for ``timedelta64[us] / timedelta64(60, "s")``.
+
+    To spare fresh memory, `elapsed` is overwritten (its used entries keep the microseconds
+    in their low bits) and the minutes returned are views into `work`, valid until the next
+    call that passes the same `work`.
+    """
+    if n_groups == 0:
+        return []
+    n_used = int(np.count_nonzero(used))
+    shift = max(1, int(np.max(elapsed, where=used, initial=0)).bit_length())
+    low_bits = (1 << shift) - 1
+    if n_groups >> (63 - shift) == 0:
+        group <<= shift  # shifted in place and back: no temporary of this size
+        elapsed |= group  # garbage where not used, dropped next
+        group >>= shift
+        key = work[:n_used]
+        key[...] = elapsed[used]
+        key.sort()
+        bounds = np.searchsorted(key, np.arange(n_groups + 1, dtype=np.int64) << shift)
+        key &= low_bits
+    else:  # intervals of centuries: too wide to share 63 bits with the group
+        used_group = group[used]
+        used_elapsed = elapsed[used]
+        key = work[:n_used]
+        key[...] = used_elapsed[np.lexsort((used_elapsed, used_group))]
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(used_group, minlength=n_groups))))
+    minutes = key.view(np.float64)
+    np.divide(key, _MINUTE_US, out=minutes)
+    by_priority = np.diff(bounds).reshape(-1, n_areas).sum(axis=1)
+    in_order = np.repeat(by_priority < _SELECT_BY_RANK, n_areas)
+    out = [minutes[bounds[g] : bounds[g + 1]] for g in range(n_groups)]
+    if any(in_order[g] and out[g].size for g in range(n_groups)):
+        chosen = np.flatnonzero(used & in_order[group])
+        chosen_group = group[chosen]
+        chosen = chosen[np.argsort(chosen_group, kind="stable")]
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(chosen_group, minlength=n_groups))))
+        for g in np.flatnonzero(in_order).tolist():
+            in_calls = elapsed[chosen[bounds[g] : bounds[g + 1]]] & low_bits
+            out[g] = in_calls / _MINUTE_US
+    return out
+
+
 def _priority_rows(
     label: str,
     interval: Interval,
-    minutes: FloatArray,
-    area_codes: IntArray,
-    area_names: Sequence[str],
+    strata: Sequence[str],
+    values: Sequence[FloatArray],
     *,
     n_boot: int,
     rng: np.random.Generator,
 ) -> list[ResponseTimeRow]:
-    # Strata in the order of their names ("" for calls without an area comes first); each
-    # name has one code.
-    present = sorted((area_names[c], c) for c in _codes_present(area_codes))
-    strata = [name for name, _ in present]
-    values = [minutes[area_codes == code] for _, code in present]
-    n_city = int(minutes.size)
+    """The citywide row and one row per area for one priority and interval.
+
+    `strata` are the area names in order ("" for calls without an area comes first and gets
+    no row of its own), `values` their minutes: sorted when the priority has
+    `_SELECT_BY_RANK` values or more (`_BucketBootstrap`), else in call order, which the
+    plain bootstrap below depends on (its published figures are pinned by tests).
+    """
+    sizes = [int(v.size) for v in values]
+    n_city = sum(sizes)
     boot_median = np.empty((len(strata), n_boot))
     boot_p90 = np.empty((len(strata), n_boot))
     city_median = np.empty(n_boot)
     city_p90 = np.empty(n_boot)
-    if n_city:
+    points: list[tuple[float, float] | None] = [None] * len(strata)
+    city_points: tuple[float, float] | None = None
+    if n_city and n_city >= _SELECT_BY_RANK:
+        bootstrap = _BucketBootstrap(values)
+        medians, p90s = bootstrap.resample(n_boot, rng)
+        boot_median, boot_p90 = medians[:-1], p90s[:-1]
+        city_median, city_p90 = medians[-1], p90s[-1]
+        points = [_points(v[_order_positions(v.size)[0]], v.size) for v in values]
+        city_points = _points(bootstrap.order_statistics(_order_positions(n_city)[0]), n_city)
+    elif n_city:
         block = max(1, _BOOT_BLOCK // n_city)
-        by_rank = _ResampleStatistics(values) if n_city >= _SELECT_BY_RANK else None
         for start in range(0, n_boot, block):
             stop = min(n_boot, start + block)
             draws = [rng.integers(0, v.size, size=(stop - start, v.size)) for v in values]
-            if by_rank is not None:
-                medians, p90s = by_rank.of(draws)
-                boot_median[:, start:stop] = medians[:-1]
-                boot_p90[:, start:stop] = p90s[:-1]
-                city_median[start:stop] = medians[-1]
-                city_p90[start:stop] = p90s[-1]
-                continue
             samples = [v[d] for v, d in zip(values, draws, strict=True)]
             for s, sample in enumerate(samples):
                 boot_median[s, start:stop] = np.median(sample, axis=1)
@@ -594,8 +696,12 @@ def _priority_rows(
             pooled = np.concatenate(samples, axis=1)
             city_median[start:stop] = np.median(pooled, axis=1)
             city_p90[start:stop] = np.quantile(pooled, 0.9, axis=1)
+        # numpy's figures do not depend on the order of the values.
+        points = [(float(np.median(v)), float(np.quantile(v, 0.9))) for v in values]
+        pooled_values = np.concatenate(values)
+        city_points = (float(np.median(pooled_values)), float(np.quantile(pooled_values, 0.9)))
 
-    city_row = _row(label, None, interval, minutes, city_median, city_p90, None, None)
+    city_row = _row(label, None, interval, n_city, city_points, city_median, city_p90, None, None)
     rows = [city_row]
     for s, stratum in enumerate(strata):
         if stratum == "":
@@ -605,7 +711,8 @@ def _priority_rows(
                 label,
                 stratum,
                 interval,
-                values[s],
+                sizes[s],
+                points[s],
                 boot_median[s],
                 boot_p90[s],
                 city_row.median,
@@ -615,86 +722,269 @@ def _priority_rows(
     return rows
 
 
-class _ResampleStatistics:
-    """Medians and 90th percentiles of bootstrap resamples, found from ranks without sorting.
+class _BucketBootstrap:
+    """Medians and 90th percentiles of stratified bootstrap resamples, without drawing every
+    value.
 
-    Every value of every stratum gets its rank among all the priority's values (ties in a
-    fixed order). A resample is then a set of ranks, and its k-th smallest value is the value
-    of its k-th smallest rank. Ranks are grouped into at most 65,536 buckets of consecutive
-    ranks; counting a resample's draws per bucket finds the bucket that holds the k-th
-    smallest, and only the draws in that bucket (about as many as the bucket is wide) are
-    sorted. This gives bit for bit what ``np.median`` and ``np.quantile(..., 0.9)`` give on
-    the resampled values (their arithmetic is repeated on the same order statistics) at a
-    fraction of the cost of partitioning every resample four times.
+    A resample draws each stratum's values with replacement, as many as the stratum has, and
+    the city's resample is all the strata's together. Its statistics are a few order
+    statistics, and finding those only needs to know how many draws fell below each of a few
+    thresholds, plus the actual draws near the statistics. So:
+
+    * The values of all strata are put in one order (by value; ties by stratum, then by place
+      in the stratum) and cut into buckets of consecutive values: a new bucket starts at every
+      `bucket`-th value of each stratum, so a bucket holds at most `bucket` values of any one
+      stratum (about `bucket` in all, on average).
+    * The buckets are the leaves of a tree with `fanout` children per node. A stratum's draws
+      in a node fall into its children as a multinomial with the children's shares of that
+      stratum's values in the node (exactly how i.i.d. draws split), so each resample walks
+      down from the root, splitting only the nodes that hold a wanted order position: a
+      stratum's own positions (its counts alone decide where they lie) and the city's (the
+      sum over strata). A node's split is drawn once per resample and stratum and shared by
+      every position that passes through it, so the strata and the city see one resample.
+    * In the bucket that holds a position, a stratum's c draws are c values drawn uniformly,
+      with replacement, from its values in that bucket (given the counts, that is their
+      distribution); sorting those few gives the exact order statistic.
+
+    Cost per resample is about (strata + 1) x positions x depth small draws plus a few
+    buckets' worth of values, instead of one draw per value: the distribution of every
+    figure is the same as drawing all the values.
     """
 
-    def __init__(self, values: Sequence[FloatArray]) -> None:
-        pooled = np.concatenate(values)
-        # Any order of equal values will do: they are the same number.
-        order = np.argsort(pooled)
-        self.sorted = pooled[order]
-        ranks = np.empty(pooled.size, dtype=np.intp)
-        ranks[order] = np.arange(pooled.size, dtype=np.intp)
-        ends = np.cumsum([v.size for v in values])
-        self.ranks = [ranks[stop - v.size : stop] for v, stop in zip(values, ends, strict=True)]
-        self.n = int(pooled.size)
-        self.shift = max(0, self.n.bit_length() - 16)
-        self.n_buckets = ((self.n - 1) >> self.shift) + 1
-        # Each value's bucket in 2 bytes: the per-draw passes read and compare these.
-        self.buckets = [(r >> self.shift).astype(np.uint16) for r in self.ranks]
+    def __init__(
+        self, values: Sequence[FloatArray], bucket: int | None = None, fanout: int | None = None
+    ) -> None:
+        # `values`: each stratum's values, sorted ascending, at least one per stratum.
+        self.sizes = np.array([v.size for v in values], dtype=np.int64)
+        self.values = np.concatenate(values)
+        self.offsets = np.cumsum(self.sizes) - self.sizes
+        n_strata = len(values)
+        if bucket is None:
+            # `below` holds strata x buckets counts: with many strata, wider buckets keep it
+            # to about `_BUCKET_TABLE` of them.
+            bucket = max(_BUCKET, -(-n_strata * self.values.size // _BUCKET_TABLE))
+        self.bucket = bucket
+        self.fanout = _FANOUT if fanout is None else fanout
+        # Where buckets start: every `bucket`-th value of each stratum, in the common order
+        # (the stable sort keeps stratum, then place, among equal values).
+        starts = [np.arange(0, v.size, self.bucket) for v in values]
+        edge_value = np.concatenate([v[p] for v, p in zip(values, starts, strict=True)])
+        edge_stratum = np.repeat(np.arange(n_strata), [p.size for p in starts])
+        edge_place = np.concatenate(starts)
+        order = np.argsort(edge_value, kind="stable")
+        edge_value, edge_stratum, edge_place = (
+            edge_value[order],
+            edge_stratum[order],
+            edge_place[order],
+        )
+        self.n_buckets = n_buckets = int(edge_value.size)
+        self.depth = 0
+        while self.fanout**self.depth < n_buckets:
+            self.depth += 1
+        # below[s, j]: how many of stratum s's values come before bucket j; the tree's leaves
+        # past the last bucket are empty (their edges are clipped to the end).
+        below = np.empty((n_strata, n_buckets + 1), dtype=np.int64)
+        for s, v in enumerate(values):
+            # Values equal to an edge's come before it if their stratum comes first.
+            counts = np.searchsorted(v, edge_value, side="left")
+            later = np.flatnonzero(edge_stratum > s)
+            counts[later] = np.searchsorted(v, edge_value[later], side="right")
+            own = edge_stratum == s
+            counts[own] = edge_place[own]
+            below[s, :n_buckets] = counts
+        below[:, n_buckets] = self.sizes
+        self.below = below
+        self.bucket_sizes = np.diff(below, axis=1)
 
-    def of(self, draws: Sequence[IntArray]) -> tuple[FloatArray, FloatArray]:
-        """Per stratum, then the city (last row): the median and p90 of each resample.
+    def order_statistics(self, positions: IntArray) -> FloatArray:
+        """The values at `positions` (0 = smallest) among all strata's values, unresampled."""
+        total = self.below.sum(axis=0)
+        bucket = np.searchsorted(total, positions, side="right") - 1
+        found = np.empty(len(positions))
+        for i, (position, b) in enumerate(zip(positions.tolist(), bucket.tolist(), strict=True)):
+            members = np.sort(self.values[self._members(np.array([b]))])
+            found[i] = members[position - total[b]]
+        return found
 
-        `draws` holds, per stratum, the positions drawn (resamples x stratum size).
-        """
-        n_rows = draws[0].shape[0]
-        sizes = [d.shape[1] for d in draws]
-        found = np.empty((len(draws) + 1, n_rows, 4), dtype=np.intp)
-        for row in range(n_rows):
-            drawn = [d[row] for d in draws]
-            drawn_buckets = [b[d] for b, d in zip(self.buckets, drawn, strict=True)]
-            counts = [np.bincount(b, minlength=self.n_buckets) for b in drawn_buckets]
-            everyone = list(range(len(drawn)))
-            for s, size in enumerate(sizes):
-                found[s, row] = self._ranks_at([s], drawn, drawn_buckets, counts[s], size)
-            city = np.sum(counts, axis=0)
-            found[-1, row] = self._ranks_at(everyone, drawn, drawn_buckets, city, self.n)
-        medians = np.empty((len(draws) + 1, n_rows))
-        p90s = np.empty((len(draws) + 1, n_rows))
-        for s, size in enumerate([*sizes, self.n]):
-            middle, gamma = _order_positions(size)[1:]
-            values = self.sorted[found[s]]
-            medians[s] = np.mean(values[:, :middle], axis=1)
-            a, b = values[:, 2], values[:, 3]
-            difference = b - a
-            p90s[s] = b - difference * (1 - gamma) if gamma >= 0.5 else a + difference * gamma
+    def resample(self, n_boot: int, rng: np.random.Generator) -> tuple[FloatArray, FloatArray]:
+        """Per stratum, then the city (last row): the median and p90 of `n_boot` resamples."""
+        found = self.resampled_order_statistics(n_boot, rng)
+        sizes = [*self.sizes.tolist(), int(self.sizes.sum())]
+        medians = np.empty((len(sizes), n_boot))
+        p90s = np.empty((len(sizes), n_boot))
+        for s, size in enumerate(sizes):
+            medians[s], p90s[s] = _resampled_points(found[s], size)
         return medians, p90s
 
-    def _ranks_at(
+    def resampled_order_statistics(self, n_boot: int, rng: np.random.Generator) -> FloatArray:
+        """Per stratum, then the city, per resample: the values at `_order_positions`."""
+        n_strata = self.sizes.size
+        sizes = [*self.sizes.tolist(), int(self.sizes.sum())]
+        wanted = np.array([_order_positions(size)[0] for size in sizes])  # (strata + 1, 4)
+        # Each wanted position of each resample: the city's first, then each stratum's.
+        n_city = n_boot * 4
+        city = _Walk(
+            np.repeat(np.arange(n_boot), 4),
+            np.tile(wanted[-1], n_boot),
+            np.tile(self.sizes, (n_city, 1)),
+        )
+        own_stratum = np.tile(np.repeat(np.arange(n_strata), 4), n_boot)
+        own = _Walk(
+            np.repeat(np.arange(n_boot), n_strata * 4),
+            np.tile(wanted[:-1].ravel(), n_boot),
+            self.sizes[own_stratum][:, None],
+        )
+        all_strata = np.tile(np.arange(n_strata), n_city)
+        for level in range(self.depth):
+            span = self.fanout ** (self.depth - level)  # buckets under each node
+            step = span // self.fanout
+            request, inverse = self._splits(city, own, own_stratum, all_strata, self.fanout**level)
+            node, stratum, count = request
+            ends = np.minimum(node[:, None] * span + np.arange(0, span + 1, step), self.n_buckets)
+            edges = self.below[stratum[:, None], ends]
+            inside = np.diff(edges, axis=1)
+            total = edges[:, -1] - edges[:, 0]
+            shares = inside / np.maximum(total, 1)[:, None]
+            shares[total == 0, 0] = 1.0  # nothing to split; any valid shares will do
+            children = rng.multinomial(count, shares)[inverse]
+            city.descend(children[: n_city * n_strata].reshape(n_city, n_strata, -1), self.fanout)
+            own.descend(children[n_city * n_strata :, None, :], self.fanout)
+
+        # In each bucket reached: draw the stratum's values there, as many as it drew.
+        width = self.fanout**self.depth
+        (node, stratum, count), inverse = self._splits(city, own, own_stratum, all_strata, width)
+        owner, place = self.draw_in_buckets(node, stratum, count, rng)
+        low = self.below[stratum, node]
+        start = np.cumsum(count) - count
+        # A stratum's k-th smallest draw in the bucket: sort by (request, place).
+        room = int(self.bucket_sizes[stratum, node].max()) + 1
+        key = owner * room + place
+        key.sort()
+        mine = inverse[n_city * n_strata :]
+        at = key[start[mine] + own.position] - mine * room
+        own_values = self.values[self.offsets[own_stratum] + low[mine] + at]
+        # The city's k-th smallest among all strata's draws in its bucket (one task per
+        # resample and bucket): sort by (task, rank of the value among the buckets' values).
+        tasks, task_of = np.unique(city.row * width + city.node, return_inverse=True)
+        task_of_request = np.full(node.size, -1, dtype=np.int64)
+        task_of_request[inverse[: n_city * n_strata].reshape(n_city, n_strata)] = task_of[:, None]
+        drawn_task = task_of_request[owner]
+        in_task = drawn_task >= 0
+        drawn = self.values[(self.offsets[stratum] + low)[owner[in_task]] + place[in_task]]
+        members = np.sort(self.values[self._members(np.unique(city.node))])
+        rank = np.searchsorted(members, drawn)
+        key = drawn_task[in_task] * (members.size + 1) + rank
+        key.sort()
+        task_start = np.cumsum(np.bincount(drawn_task[in_task], minlength=tasks.size))
+        task_start -= np.bincount(drawn_task[in_task], minlength=tasks.size)
+        city_values = members[key[task_start[task_of] + city.position] % (members.size + 1)]
+
+        return np.concatenate(
+            [
+                own_values.reshape(n_boot, n_strata, 4).transpose(1, 0, 2),
+                city_values.reshape(1, n_boot, 4),
+            ]
+        )
+
+    def draw_in_buckets(
+        self, bucket: IntArray, stratum: IntArray, count: IntArray, rng: np.random.Generator
+    ) -> tuple[IntArray, IntArray]:
+        """For each i, `count[i]` draws with replacement, each equally likely to be any of
+        stratum `stratum[i]`'s values in bucket `bucket[i]`: given how many of a resample's
+        draws fell in the bucket, that is how they are distributed.
+
+        Returns, per draw, i and the value's place among those values (0 = the first).
+        """
+        owner = np.repeat(np.arange(bucket.size), count)
+        return owner, rng.integers(0, self.bucket_sizes[stratum, bucket][owner])
+
+    def _splits(
         self,
-        strata: Sequence[int],
-        drawn: Sequence[IntArray],
-        drawn_buckets: Sequence[npt.NDArray[np.uint16]],
-        count: IntArray,
-        size: int,
-    ) -> IntArray:
-        """The ranks at the order positions (`_order_positions`) among the strata's draws."""
-        wanted = _order_positions(size)[0]
-        cumulative = np.cumsum(count)
-        bucket = np.searchsorted(cumulative, wanted, side="right")
-        before = cumulative[bucket] - count[bucket]
-        keys = []
-        first_bucket, *other_buckets = sorted(set(bucket.tolist()))
-        for s in strata:
-            inside = drawn_buckets[s] == first_bucket
-            for b in other_buckets:
-                inside |= drawn_buckets[s] == b
-            keys.append(self.ranks[s][drawn[s][np.flatnonzero(inside)]])
-        candidates = np.sort(np.concatenate(keys))
-        first = np.searchsorted(candidates, bucket << self.shift)
-        found: IntArray = candidates[first + (wanted - before)]
-        return found
+        city: _Walk,
+        own: _Walk,
+        own_stratum: IntArray,
+        all_strata: IntArray,
+        n_nodes: int,
+    ) -> tuple[tuple[IntArray, IntArray, IntArray], IntArray]:
+        """The distinct (resample, node, stratum) the walks need split, with the stratum's
+        count there, and for each need (the city's per stratum first) which one it is."""
+        n_strata = self.sizes.size
+        row = np.concatenate((np.repeat(city.row, n_strata), own.row))
+        node = np.concatenate((np.repeat(city.node, n_strata), own.node))
+        stratum = np.concatenate((all_strata, own_stratum))
+        count = np.concatenate((city.count.ravel(), own.count.ravel()))
+        first, inverse = _distinct((row * n_nodes + node) * n_strata + stratum)
+        return (node[first], stratum[first], count[first]), inverse
+
+    def _members(self, buckets: IntArray) -> IntArray:
+        """Where in `values` the values of the given buckets (all strata) are."""
+        first = (self.offsets[None, :] + self.below[:, buckets].T).ravel()
+        size = (self.below[:, buckets + 1] - self.below[:, buckets]).T.ravel()
+        shift = np.repeat(first - (np.cumsum(size) - size), size)
+        return shift + np.arange(int(size.sum()))
+
+
+def _distinct(key: IntArray) -> tuple[IntArray, IntArray]:
+    """For the distinct keys in increasing order, where one of each is (any of its places),
+    and for each key which distinct one it is: ``np.unique``'s index and inverse, but without
+    the stable sort that finding each key's first place takes (about 3 times the cost)."""
+    order = np.argsort(key)
+    ordered = key[order]
+    new = np.empty(key.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    inverse = np.empty(key.size, dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new], inverse
+
+
+class _Walk:
+    """Wanted order positions on their way down `_BucketBootstrap`'s tree, one per row:
+    which resample (`row`), the node reached (`node`), the position counted from the node's
+    start (`position`), and the draws in the node per stratum that count (`count`: every
+    stratum for the city, one column for a stratum's own position)."""
+
+    def __init__(self, row: IntArray, position: IntArray, count: IntArray) -> None:
+        self.row = row
+        self.position = position.astype(np.int64)
+        self.count = count.astype(np.int64)
+        self.node = np.zeros(row.size, dtype=np.int64)
+
+    def descend(self, children: IntArray, fanout: int) -> None:
+        """Move each position to the child that holds it, given the draws per stratum (axis
+        1) in each child (axis 2)."""
+        total = children.sum(axis=1)
+        passed = np.cumsum(total, axis=1)
+        child = np.count_nonzero(passed <= self.position[:, None], axis=1)
+        every = np.arange(child.size)
+        self.position = self.position - (passed[every, child] - total[every, child])
+        self.count = children[every, :, child]
+        self.node = self.node * fanout + child
+
+
+def _points(found: FloatArray, size: int) -> tuple[float, float]:
+    """numpy's median and 90th percentile of `size` sorted values, given the values at
+    `_order_positions(size)`.
+
+    numpy's own arithmetic makes the last step, on the same numbers: the median is the mean
+    of the middle one or two, and for more than one value the 90th percentile is numpy's
+    linear interpolation between the two values around it with the same weight (the
+    quantile at that weight of those two values). One value is its own percentile.
+    """
+    _, middle, gamma = _order_positions(size)
+    median = float(np.median(found[:middle]))
+    p90 = float(np.quantile(found[2:4], gamma)) if size > 1 else float(found[3])
+    return median, p90
+
+
+def _resampled_points(found: FloatArray, size: int) -> tuple[FloatArray, FloatArray]:
+    """`_points` for many resamples at once (rows of `found`), with numpy's arithmetic."""
+    _, middle, gamma = _order_positions(size)
+    median = np.mean(found[:, :middle], axis=1)
+    a, b = found[:, 2], found[:, 3]
+    difference = b - a
+    p90 = b - difference * (1 - gamma) if gamma >= 0.5 else a + difference * gamma
+    return median, p90
 
 
 @functools.cache
@@ -719,16 +1009,17 @@ def _row(
     label: str,
     area: str | None,
     interval: Interval,
-    values: FloatArray,
+    n: int,
+    points: tuple[float, float] | None,
     boot_median: FloatArray,
     boot_p90: FloatArray,
     city: float | None,
     boot_city: FloatArray | None,
 ) -> ResponseTimeRow:
-    if values.size == 0:
+    """One row from the point figures (median, p90; None for no calls) and the resamples'."""
+    if n == 0 or points is None:
         return ResponseTimeRow(label, area, interval, 0, *([None] * 9))
-    median = float(np.median(values))
-    p90 = float(np.quantile(values, 0.9))
+    median, p90 = points
     ratio = ratio_low = ratio_high = None
     if city is not None and boot_city is not None and city != 0:
         ratio = median / city
@@ -738,7 +1029,7 @@ def _row(
         label,
         area,
         interval,
-        int(values.size),
+        n,
         median,
         *_percentile_interval(boot_median),
         p90,
