@@ -142,6 +142,14 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _env_bool(
+        "CSAS_DB_PREPARED_STATEMENTS", default=True
+    ):
+        # Lets the survey submit (a server-side-binding cursor) run as a prepared statement;
+        # Django's own cursors bind on the client and are never prepared. Set
+        # CSAS_DB_PREPARED_STATEMENTS=false behind a pooler that cannot keep them (PgBouncer
+        # in transaction mode before 1.21).
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 else:
     DATABASES = {
         "default": {

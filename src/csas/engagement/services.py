@@ -679,7 +679,9 @@ def _execute_prepared(connection: Any, query: str, values: Mapping[str, Any]) ->
     Django's psycopg cursors bind parameters on the client, so PostgreSQL plans every
     statement afresh; for the submit that planning (about 0.6 ms of the server's CPU)
     costs more than running it (about 0.2 ms). A server-side-binding cursor with
-    ``prepare=True`` plans it once per connection. Errors are translated to Django's (an
+    ``prepare=True`` plans it once per connection (when the connection allows prepared
+    statements: settings' CSAS_DB_PREPARED_STATEMENTS; without, it is simply executed).
+    Errors are translated to Django's (an
     IntegrityError stays an IntegrityError), and the statement is logged like Django's own
     when queries are being captured (debug, tests).
     """
