@@ -1017,8 +1017,8 @@ async def load_phases(server: Server, options: Options, ledger: Ledger) -> Measu
     ledger.issued.update(pool, [ledger.template])
     print(
         f"  prepared in {time.perf_counter() - begun:.1f} s (ORM bulk copy of one response "
-        f"filled in through the pages, then VACUUM ANALYZE); {options.clients} clients POST 'Submit my answers' "
-        "of one of them after another"
+        f"filled in through the pages, then VACUUM ANALYZE); {options.clients} clients POST "
+        "'Submit my answers' of one of them after another"
     )
     samples: list[Sample] = []
     stats: Counter[str] = Counter()
