@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import doctest
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from csas.analysis.safety.geo import (
     areal_interpolate,
     areas_from_geojson,
     assign_points,
+    assign_points_layers,
     detect_swapped_coordinates,
 )
 
@@ -134,6 +136,133 @@ def test_assign_points_accounts_for_every_point(neighbourhoods: tuple[Area, ...]
     assert "first area listed wins" in result.method
 
 
+def bounds_points(layers: list[tuple[Area, ...]]) -> tuple[np.ndarray, np.ndarray]:
+    """Points on, and one floating-point step either side of, each layer's bounding box,
+    where a grid's cell arithmetic is most likely to round the wrong way."""
+    xs, ys = [], []
+    for areas in layers:
+        minx, miny, maxx, maxy = shapely.total_bounds([a.geometry for a in areas])
+        middle_x, middle_y = (minx + maxx) / 2, (miny + maxy) / 2
+        for x in (minx, maxx):
+            for value in (np.nextafter(x, -np.inf), x, np.nextafter(x, np.inf)):
+                xs += [value, value, value]
+                ys += [miny, middle_y, maxy]
+        for y in (miny, maxy):
+            for value in (np.nextafter(y, -np.inf), y, np.nextafter(y, np.inf)):
+                xs += [minx, middle_x, maxx]
+                ys += [value, value, value]
+    return np.array(xs), np.array(ys)
+
+
+def assert_same_assignment(found: geo.Assignment, expected: geo.Assignment) -> None:
+    np.testing.assert_array_equal(found.area_index, expected.area_index)
+    np.testing.assert_array_equal(found.counts, expected.counts)
+    assert found.area_index.dtype == expected.area_index.dtype == np.int64
+    assert found.counts.dtype == expected.counts.dtype
+    assert not found.area_index.flags.writeable
+    for name in (
+        "codes",
+        "n_total",
+        "n_missing",
+        "n_outside",
+        "n_exact_tests",
+        "grid_shape",
+        "method",
+    ):
+        assert getattr(found, name) == getattr(expected, name), name
+
+
+@pytest.mark.parametrize("grid_size", [None, 1, 2, 7, 300])
+def test_assign_points_layers_equals_assign_points_per_layer(
+    neighbourhoods: tuple[Area, ...],
+    block_groups: tuple[Area, ...],
+    council_districts: tuple[Area, ...],
+    grid_size: int | None,
+) -> None:
+    layers = [block_groups, council_districts, neighbourhoods, neighbourhoods[::-1]]
+    x, y = tricky_points(block_groups, n_random=2000, seed=17)
+    edge_x, edge_y = bounds_points(layers)
+    x, y = np.concatenate([x, edge_x]), np.concatenate([y, edge_y])
+    together = assign_points_layers(x, y, layers, grid_size=grid_size)
+    assert len(together) == len(layers)
+    for areas, found in zip(layers, together, strict=True):
+        expected = assign_points(x, y, areas, grid_size=grid_size)
+        assert_same_assignment(found, expected)
+        np.testing.assert_array_equal(found.area_index, reference_assignment(x, y, areas))
+
+
+def test_assign_points_layers_is_exact_on_points_on_every_layer_s_edges(
+    neighbourhoods: tuple[Area, ...], council_districts: tuple[Area, ...]
+) -> None:
+    rng = np.random.default_rng(23)
+    layers = [neighbourhoods, council_districts]
+    boundary = shapely.union_all(
+        [a.geometry.boundary for a in (*neighbourhoods, *council_districts)]
+    )
+    points = shapely.line_interpolate_point(boundary, rng.uniform(0, 1, 1500), normalized=True)
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    for areas, found in zip(layers, assign_points_layers(x, y, layers), strict=True):
+        assert_same_assignment(found, assign_points(x, y, areas))
+
+
+def test_assign_points_layers_handles_small_and_awkward_layers() -> None:
+    ring = Area(
+        "ring", Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (3, 1), (3, 3), (1, 3)]])
+    )
+    # Many small squares: more areas than a one-byte table holds.
+    squares = tuple(
+        Area(f"s{i}-{j}", box(i * 0.1, j * 0.1, i * 0.1 + 0.1, j * 0.1 + 0.1))
+        for i in range(20)
+        for j in range(20)
+    )
+    layers = [SQUARES, [ring], squares, SQUARES[::-1]]
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.uniform(-1, 5, 3000), [0, 1, 2, 2.0000001, np.nan, np.inf, 1e300]])
+    y = np.concatenate([rng.uniform(-1, 5, 3000), [0, 0.5, 1, 1, 0.5, 0.5, -1e300]])
+    for grid_size in (None, 1, 3, 50):
+        together = assign_points_layers(x, y, layers, grid_size=grid_size)
+        for areas, found in zip(layers, together, strict=True):
+            assert_same_assignment(found, assign_points(x, y, areas, grid_size=grid_size))
+
+
+def test_assign_points_layers_gives_area_numbers_in_the_type_asked_for(
+    block_groups: tuple[Area, ...], council_districts: tuple[Area, ...]
+) -> None:
+    layers = [block_groups, council_districts]
+    x, y = tricky_points(block_groups, n_random=1000, seed=29)
+    wide = assign_points_layers(x, y, layers)
+    narrow = assign_points_layers(x, y, layers, index_type=np.int16)
+    for found, expected in zip(narrow, wide, strict=True):
+        assert found.area_index.dtype == np.int16
+        np.testing.assert_array_equal(found.area_index, expected.area_index)
+        assert found.point_codes().tolist() == expected.point_codes().tolist()
+        assert (found.method, found.n_outside) == (expected.method, expected.n_outside)
+    # 169 block groups need more than int8; a type must be a signed integer.
+    for kind in (np.int8, np.uint16, np.float64):
+        with pytest.raises(ValueError, match="index_type must be a signed integer type"):
+            assign_points_layers(x, y, layers, index_type=kind)  # type: ignore[arg-type]
+    (small,) = assign_points_layers(x, y, [council_districts], index_type=np.int8)
+    assert small.area_index.dtype == np.int8
+
+
+def test_assign_points_layers_without_layers_or_points() -> None:
+    assert assign_points_layers([0.5], [0.5], []) == ()
+    (empty,) = assign_points_layers([], [], [SQUARES])
+    assert (empty.n_total, empty.n_assigned, empty.n_outside) == (0, 0, 0)
+    assert empty.area_index.dtype == np.int64
+
+
+def test_assign_points_layers_names_the_layer_with_a_problem() -> None:
+    with pytest.raises(ValueError, match=r"layers\[1\]: areas 0 and 1 share the code 'west'"):
+        assign_points_layers([0.5], [0.5], [SQUARES, [SQUARES[0], SQUARES[0]]])
+    with pytest.raises(ValueError, match=r"layers\[0\]: no areas given"):
+        assign_points_layers([0.5], [0.5], [[]])
+    with pytest.raises(ValueError, match="grid_size must be a positive integer"):
+        assign_points_layers([0.5], [0.5], [SQUARES], grid_size=0)
+    with pytest.raises(ValueError, match="they must match"):
+        assign_points_layers([0.5, 0.6], [0.5], [SQUARES])
+
+
 def test_a_point_on_a_shared_border_goes_to_the_first_area_listed() -> None:
     forward = assign_points([1.0], [0.5], SQUARES)
     backward = assign_points([1.0], [0.5], SQUARES[::-1])
@@ -164,7 +293,7 @@ def test_a_polygon_with_a_hole_leaves_points_in_the_hole_outside() -> None:
 
 def test_missing_and_infinite_coordinates_are_counted_not_dropped() -> None:
     lon = np.array([0.5, None, 0.5, float("inf")], dtype=object)
-    lat = [0.5, 0.5, None, 0.5]
+    lat = np.array([0.5, 0.5, None, 0.5], dtype=object)
     result = assign_points(lon, lat, SQUARES)
     assert result.area_index.tolist() == [0, MISSING, MISSING, MISSING]
     assert (result.n_missing, result.n_outside, result.n_assigned) == (3, 0, 1)
@@ -304,7 +433,7 @@ def test_assign_points_rejects_duplicate_area_codes() -> None:
 
 def test_assign_points_rejects_something_that_is_not_an_area() -> None:
     with pytest.raises(ValueError, match=r"areas\[1\]: expected an Area, got Polygon"):
-        assign_points([0.5], [0.5], [SQUARES[0], box(3, 3, 4, 4)])  # type: ignore[list-item]
+        assign_points([0.5], [0.5], [SQUARES[0], box(3, 3, 4, 4)])
 
 
 @pytest.mark.parametrize("grid_size", [0, -5, True])
@@ -384,7 +513,7 @@ def test_areal_interpolation_rejects_an_overlap_tolerance_outside_zero_to_one() 
         areal_interpolate([1.0, 1.0], SQUARES, SQUARES, max_overlap_share=1.5)
 
 
-def write_geojson(path: Path, features: list[dict[str, object]], **extra: object) -> Path:
+def write_geojson(path: Path, features: Sequence[Mapping[str, object]], **extra: object) -> Path:
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features, **extra}))
     return path
 

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pytest
 
+from csas.analysis.safety import pipeline
 from csas.analysis.safety.ingest import ingest
 from csas.analysis.safety.pipeline import (
     OUTPUT_FILES,
@@ -19,7 +21,13 @@ from csas.analysis.safety.pipeline import (
     write_report,
 )
 from csas.analysis.safety.synthetic import SYNTHETIC_PROFILE, generate_calls, load_model
-from csas.analysis.safety.taxonomy import classify_calls, eligibility_range
+from csas.analysis.safety.taxonomy import (
+    Population,
+    classify_calls,
+    eligibility_range,
+    initiation_split,
+    load_taxonomy,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 THRESHOLD = 10
@@ -192,6 +200,201 @@ def test_analysis_is_deterministic(analysed: tuple[Path, Path], tmp_path: Path) 
     run_analysis(normalised, tmp_path / "again")
     for name in OUTPUT_FILES:
         assert (out / name).read_bytes() == (tmp_path / "again" / name).read_bytes(), name
+
+
+def test_a_file_out_of_row_order_gives_the_same_outputs(
+    analysed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # The bootstrap depends on the order of the calls: it must be the row order, whatever
+    # the order of the rows in the file.
+    normalised, out = analysed
+    shuffled = tmp_path / "shuffled.parquet"
+    with duckdb.connect() as con:
+        con.execute(
+            "COPY (SELECT * FROM read_parquet($source) ORDER BY hash(row_number)) TO $target "
+            "(FORMAT parquet)",
+            {"source": str(normalised), "target": str(shuffled)},
+        )
+        first = con.execute("SELECT row_number FROM read_parquet(?) LIMIT 3", [str(shuffled)])
+        assert [r[0] for r in first.fetchall()] != [1, 2, 3]
+    run_analysis(shuffled, tmp_path / "out")
+    for name in OUTPUT_FILES:
+        expected = (out / name).read_bytes().replace(b"calls.parquet", b"shuffled.parquet")
+        assert (tmp_path / "out" / name).read_bytes() == expected, name
+
+
+def read_calls(normalised: Path, city: str | None, timezone: str, tiers: tuple[Any, ...]) -> Any:
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        return pipeline._read_calls(
+            con,
+            f"read_parquet('{normalised}')",
+            taxonomy=load_taxonomy(),
+            city=city,
+            timezone=timezone,
+            eligible_tiers=tiers,
+        )
+
+
+@pytest.mark.parametrize(
+    ("city", "timezone", "tiers", "max_codes", "max_hours"),
+    [
+        (None, "America/Los_Angeles", ("community-only", "community-led"), None, None),
+        ("Seattle", "Asia/Kathmandu", ("community-led", "co-response"), 1, 1),
+        (None, "Australia/Lord_Howe", ("community-only",), None, None),
+    ],
+)
+def test_reading_the_calls_matches_classifying_them_in_a_table(
+    analysed: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    city: str | None,
+    timezone: str,
+    tiers: tuple[Any, ...],
+    max_codes: int | None,
+    max_hours: int | None,
+) -> None:
+    """The per-call arrays and the counts equal what `classify_calls` and SQL give (the way
+    the pipeline used to read them), also through the slower paths for unusual inputs."""
+    normalised, _ = analysed
+    if max_codes is not None:
+        monkeypatch.setattr(pipeline, "_MAX_CODES", max_codes)
+    if max_hours is not None:
+        monkeypatch.setattr(pipeline, "_MAX_HOURS", max_hours)
+    calls, overview = read_calls(normalised, city, timezone, tiers)
+    taxonomy = load_taxonomy()
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        con.read_parquet(str(normalised)).create_view("calls")
+        classified = classify_calls(con, "calls", taxonomy=taxonomy, city=city)
+        priorities = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT priority FROM calls WHERE priority IS NOT NULL ORDER BY 1"
+            ).fetchall()
+        ]
+        expected = con.execute(
+            "SELECT received_at, dispatched_at, arrived_at, "
+            "coalesce(list_position($priorities, priority), 0) AS priority_code, "
+            "coalesce(year(timezone($tz, received_at)) * 12 "
+            "+ month(timezone($tz, received_at)) - 1, -1) AS month_code, "
+            "initiation = 'officer' AS officer, initiation = 'public' AS public, "
+            "initiation = 'public' AND list_contains($tiers, tier) AS by_type, "
+            "initiation = 'public' AND list_contains($tiers, tier) AND NOT screened_out "
+            "AS after_screening, lon, lat FROM classified_calls ORDER BY row_number",
+            {"tz": timezone, "priorities": priorities, "tiers": list(tiers)},
+        ).fetchnumpy()
+        populations: tuple[Population, ...] = ("public", "all")
+        ranges = {
+            population: eligibility_range(
+                con, "classified_calls", eligible_tiers=tiers, population=population
+            )
+            for population in populations
+        }
+        split = initiation_split(con, "calls", taxonomy=taxonomy, city=city)
+        (row,) = con.execute(
+            "SELECT count(*), count(*) FILTER (received_at IS NULL), min(received_at), "
+            "max(received_at) FROM calls"
+        ).fetchall()
+
+    nat = np.datetime64("NaT", "us")
+    for name, found in (
+        ("received_at", calls.received),
+        ("dispatched_at", calls.dispatched),
+        ("arrived_at", calls.arrived),
+    ):
+        want = np.ma.filled(expected[name], nat).astype("datetime64[us]")
+        np.testing.assert_array_equal(found, want)
+    np.testing.assert_array_equal(calls.lon, np.ma.filled(expected["lon"], np.nan))
+    np.testing.assert_array_equal(calls.lat, np.ma.filled(expected["lat"], np.nan))
+    np.testing.assert_array_equal(calls.priority_code, expected["priority_code"])
+    assert calls.priorities == (None, *priorities)
+    for name, found in (
+        ("officer", calls.officer),
+        ("public", calls.public),
+        ("by_type", calls.eligible_by_type),
+        ("after_screening", calls.eligible_after_screening),
+    ):
+        np.testing.assert_array_equal(found, np.ma.filled(expected[name], False), err_msg=name)
+    month_code = np.ma.filled(expected["month_code"], -1)
+    labels = np.array([f"{m // 12:04d}-{m % 12 + 1:02d}" for m in month_code.tolist()])
+    assert calls.months == tuple(sorted(set(labels[month_code >= 0].tolist())))
+    months = np.array([*calls.months, ""])
+    np.testing.assert_array_equal(months[calls.month_index], np.where(month_code >= 0, labels, ""))
+
+    assert overview.ranges == ranges
+    assert overview.split == split
+    assert dict(overview.calls_by_tier) == dict(classified.calls_by_tier)
+    assert overview.n_calls == row[0] == calls.received.size
+    assert overview.n_no_time == row[1]
+    assert (overview.received_from, overview.received_to) == (
+        row[2].isoformat(),
+        row[3].isoformat(),
+    )
+
+
+def test_calls_are_read_in_row_order_with_rows_without_a_number_last(tmp_path: Path) -> None:
+    path = tmp_path / "calls.parquet"
+    with duckdb.connect() as con:
+        con.execute(
+            "COPY (SELECT row_number, TIMESTAMPTZ '2024-05-01 12:00:00+00' AS received_at, "
+            "NULL::TIMESTAMPTZ AS dispatched_at, NULL::TIMESTAMPTZ AS arrived_at, "
+            "NULL::VARCHAR AS call_type, NULL::VARCHAR AS priority, 'public' AS initiated_by, "
+            "NULL::VARCHAR AS initiated_raw, lon, NULL::DOUBLE AS lat, NULL::JSON AS extra "
+            "FROM (VALUES (30, 3.0), (NULL, 10.0), (10, 1.0), (NULL, 11.0), (20, 2.0)) "
+            "v(row_number, lon)) TO $path (FORMAT parquet)",
+            {"path": str(path)},
+        )
+    calls, overview = read_calls(path, None, "UTC", ("community-only",))
+    assert calls.lon.tolist() == [1.0, 2.0, 3.0, 10.0, 11.0]
+    assert np.isnan(calls.lat).all()
+    assert np.isnat(calls.dispatched).all()
+    assert calls.months == ("2024-05",)
+    assert (overview.n_calls, overview.n_synthetic, overview.n_no_time) == (5, 0, 0)
+    assert calls.public.all()
+    assert not calls.eligible_by_type.any()
+
+
+@pytest.mark.parametrize("timezone", ["America/Los_Angeles", "Australia/Lord_Howe", "Asia/Kolkata"])
+@pytest.mark.parametrize("max_hours", [None, 1])
+def test_local_months_match_duckdb_call_by_call_around_every_change(
+    monkeypatch: pytest.MonkeyPatch, timezone: str, max_hours: int | None
+) -> None:
+    # Moments within a microsecond, a second and an hour of every local midnight on the
+    # first of a month and of every change of the clocks in 2023-2024, some before 1970.
+    if max_hours is not None:
+        monkeypatch.setattr(pipeline, "_MAX_HOURS", max_hours)
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        changes = [
+            int(r[0])
+            for r in con.execute(
+                "SELECT DISTINCT epoch_us(timezone($tz, make_timestamp(y, m, 1, 0, 0, 0))) "
+                "FROM range(2023, 2025) a(y), range(1, 13) b(m)",
+                {"tz": timezone},
+            ).fetchall()
+        ]
+        hour = 3_600_000_000
+        changes += list(range(1_672_531_200_000_000, 1_735_689_600_000_000, 24 * hour))
+        steps = np.array([-hour, -1_000_000, -1, 0, 1, 1_000_000, hour], dtype=np.int64)
+        times = (np.array(changes, dtype=np.int64)[:, None] + steps).ravel()
+        times = np.concatenate([times, [-1_000_000_000_000_000, pipeline._NAT]])
+        np.random.default_rng(0).shuffle(times)
+        valid = times[times != pipeline._NAT]
+        month_index, months = pipeline._local_months(
+            con, times, int(valid.min()), int(valid.max()), timezone
+        )
+        expected = con.execute(
+            "SELECT u, year(l) * 12 + month(l) - 1 AS m FROM (SELECT u, "
+            "timezone($tz, make_timestamp(u)::TIMESTAMPTZ) AS l FROM (SELECT unnest($u) AS u))",
+            {"tz": timezone, "u": valid.tolist()},
+        ).fetchall()
+    code_of = dict(expected)
+    labels = [
+        f"{code_of[t] // 12:04d}-{code_of[t] % 12 + 1:02d}" if t != pipeline._NAT else ""
+        for t in times.tolist()
+    ]
+    assert months == tuple(sorted(set(labels) - {""}))
+    assert [months[i] if i >= 0 else "" for i in month_index.tolist()] == labels
 
 
 def test_the_report_is_written_in_markdown_and_html_with_the_synthetic_banner(

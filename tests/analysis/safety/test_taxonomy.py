@@ -24,7 +24,10 @@ from csas.analysis.safety.taxonomy import (
     call_type_key,
     classify_calls,
     eligibility_range,
+    eligibility_range_from_counts,
+    initiation_of,
     initiation_split,
+    initiation_split_from_counts,
     load_crosswalk,
     load_screening_rules,
     load_self_initiated,
@@ -572,7 +575,7 @@ def test_eligibility_range_is_never_wider_than_by_type(taxonomy: Taxonomy) -> No
     with duckdb.connect() as con:
         table = eligibility_table(con, taxonomy)
         for population in ("public", "public_and_unknown", "all"):
-            result = eligibility_range(con, table, population=population)  # type: ignore[arg-type]
+            result = eligibility_range(con, table, population=population)
             assert result.eligible_after_screening <= result.eligible_by_type <= result.n
 
 
@@ -637,6 +640,109 @@ def test_eligibility_range_needs_a_classified_table(taxonomy: Taxonomy) -> None:
             ValueError, match=r"lacks column\(s\) \['initiation', 'screened_out', 'tier'\]"
         ):
             eligibility_range(con, table)
+
+
+@pytest.mark.parametrize("population", ["public", "public_and_unknown", "all"])
+@pytest.mark.parametrize(
+    "tiers", [("community-only", "community-led"), ("community-led", "co-response", "police")]
+)
+def test_eligibility_range_from_counts_equals_the_table_version(
+    taxonomy: Taxonomy, population: Any, tiers: Any
+) -> None:
+    with duckdb.connect() as con:
+        table = eligibility_table(con, taxonomy)
+        expected = eligibility_range(con, table, eligible_tiers=tiers, population=population)
+        counts = con.execute(
+            "SELECT initiation, tier, screened_out, count(*) FROM classified_calls GROUP BY ALL"
+        ).fetchall()
+    # Split each combination's calls over two items: they must add up.
+    halves = [(i, t, s, n // 2) for i, t, s, n in counts] + [
+        (i, t, s, n - n // 2) for i, t, s, n in counts
+    ]
+    found = eligibility_range_from_counts(halves, eligible_tiers=tiers, population=population)
+    assert found == expected
+
+
+def test_eligibility_range_from_counts_reads_missing_values_as_sql_does(
+    taxonomy: Taxonomy,
+) -> None:
+    rows = [
+        ("public", "community-only", False, 5),
+        ("public", "community-only", None, 7),  # eligible by type, never after screening
+        ("public", None, False, 11),  # in the population, in no tier
+        (None, "community-only", False, 13),  # in no population, left out of nothing
+        ("unknown", "not-assessed", False, 17),
+        ("officer", "police", True, 19),
+    ]
+    with duckdb.connect() as con:
+        con.execute(
+            "CREATE TABLE classified (initiation VARCHAR, tier VARCHAR, screened_out BOOLEAN)"
+        )
+        for initiation, tier, screened_out, n in rows:
+            con.executemany(
+                "INSERT INTO classified VALUES (?, ?, ?)", [[initiation, tier, screened_out]] * n
+            )
+        for population in ("public", "public_and_unknown", "all"):
+            expected = eligibility_range(con, "classified", population=population)
+            found = eligibility_range_from_counts(rows, population=population)
+            assert found == expected
+    assert found.n == 5 + 7 + 11 + 17 + 19
+
+
+def test_eligibility_range_from_counts_checks_its_arguments() -> None:
+    with pytest.raises(ValueError, match="'not-assessed' cannot be eligible"):
+        eligibility_range_from_counts([], eligible_tiers=("not-assessed",))
+    with pytest.raises(ValueError, match="population must be one of"):
+        eligibility_range_from_counts([], population="residents")  # type: ignore[arg-type]
+
+
+def test_initiation_split_from_counts_equals_the_table_version(taxonomy: Taxonomy) -> None:
+    rows = [
+        ("A", "officer", "ONVIEW"),
+        ("A", "public", "911"),
+        ("B", "public", "911"),
+        ("A", "unknown", "ONVIEW"),
+        ("A", None, "911"),
+        ("A", "unknown", "CARRIER PIGEON"),
+        ("A", "unknown", None),
+    ]
+    with duckdb.connect() as con:
+        table = calls_table(con, rows)
+        for city in (None, "Seattle"):
+            expected = initiation_split(con, table, taxonomy=taxonomy, city=city)
+            counts = [(by, raw, 1) for _, by, raw in rows]
+            found = initiation_split_from_counts(counts, taxonomy=taxonomy, city=city)
+            assert found == expected
+    assert (found.officer, found.public, found.unknown, found.resolved_with_vera) == (2, 3, 2, 2)
+
+
+@pytest.mark.parametrize(
+    ("initiated_by", "initiated_raw", "expected"),
+    [
+        ("officer", "911", ("officer", "profile")),
+        ("public", "ONVIEW", ("public", "profile")),
+        ("unknown", "ONVIEW", ("officer", "vera")),
+        (None, "911", ("public", "vera")),
+        ("unknown", "CARRIER PIGEON", ("unknown", "unknown")),
+        ("unknown", None, ("unknown", "unknown")),
+    ],
+)
+def test_initiation_of_matches_classify_calls(
+    taxonomy: Taxonomy, initiated_by: str | None, initiated_raw: str | None, expected: Any
+) -> None:
+    assert initiation_of(initiated_by, initiated_raw, taxonomy=taxonomy, city="Seattle") == expected
+    with duckdb.connect() as con:
+        table = calls_table(con, [("A", initiated_by, initiated_raw)])
+        classify_calls(con, table, taxonomy=taxonomy, city="Seattle")
+        row = con.execute("SELECT initiation, initiation_source FROM classified_calls").fetchone()
+    assert row == expected
+
+
+def test_check_city_refuses_a_city_without_call_types(taxonomy: Taxonomy) -> None:
+    taxonomy.check_city(None)
+    taxonomy.check_city("seattle")
+    with pytest.raises(ValueError, match="no call types for city 'Atlantis'"):
+        taxonomy.check_city("Atlantis")
 
 
 def test_the_results_cannot_be_changed(taxonomy: Taxonomy) -> None:

@@ -41,6 +41,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +53,8 @@ from shapely.geometry.base import BaseGeometry
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+#: Area numbers per point: int64 unless a smaller type was asked for (`assign_points_layers`).
+AreaIndexArray = npt.NDArray[np.signedinteger[Any]]
 
 #: `Assignment.area_index` value for a point with a valid position inside no area.
 OUTSIDE = -1
@@ -66,8 +69,14 @@ EQUAL_AREA_CRS = "EPSG:6933"
 #: open data, WGS84).
 TACOMA_GEO = Path(__file__).resolve().parents[2] / "data" / "geo" / "tacoma"
 
-_CHUNK = 1 << 20  # points handled per block: bounds the temporary arrays to tens of MB
+#: Points looked up at a time: small enough for a block's temporary arrays to stay in the
+#: processor's cache while every layer reads them.
+_BLOCK = 1 << 16
 _BORDER = -3  # cell class: a boundary passes through this cell, points need an exact test
+_EDGE = -4  # cell class of the lookup table's frame: points there are checked exactly
+#: The lookup table holds class + _SHIFT, never negative (the lowest class is _EDGE): its
+#: entries can be counted as they are, and an unsigned type holds them.
+_SHIFT = -_EDGE
 
 
 @dataclass(frozen=True)
@@ -158,7 +167,7 @@ class Assignment:
         codes: the area codes, in the order the areas were given.
         area_index: per point, the index into `codes` of its area, or `OUTSIDE` (-1) for a
             valid position in no area, or `MISSING` (-2) for a missing or non-finite
-            longitude or latitude.
+            longitude or latitude (int64, or the type asked of `assign_points_layers`).
         counts: points per area, aligned with `codes`.
         n_total: points given.
         n_missing: points with a missing (NaN, None) or infinite coordinate.
@@ -170,7 +179,7 @@ class Assignment:
     """
 
     codes: tuple[str, ...]
-    area_index: IntArray
+    area_index: AreaIndexArray
     counts: IntArray
     n_total: int
     n_missing: int
@@ -224,6 +233,9 @@ def assign_points(
     points in marked cells are tested exactly with ``shapely.intersects_xy`` against the
     areas whose bounding box holds them. The result equals a per-point shapely test.
 
+    To assign the same points to several sets of areas, `assign_points_layers` gives the
+    same answers with less work.
+
     Args:
         lon, lat: longitudes and latitudes (WGS84 degrees), same length.
         areas: the areas, with unique codes, in priority order.
@@ -239,53 +251,209 @@ def assign_points(
     """
     x, y = _coordinate_arrays(lon, lat)
     area_list = _checked_areas(areas)
+    _check_grid_size(grid_size)
+    return _assign_layers(x, y, [area_list], grid_size, np.int64)[0]
+
+
+def assign_points_layers(
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    layers: Sequence[Sequence[Area]],
+    *,
+    grid_size: int | None = None,
+    index_type: type[np.signedinteger[Any]] = np.int64,
+) -> tuple[Assignment, ...]:
+    """Assign each point to its area in each of several layers (block groups, districts...).
+
+    The result is exactly ``tuple(assign_points(lon, lat, areas, grid_size=grid_size) for
+    areas in layers)``, every field included, so a caller can switch between the two. It is
+    cheaper for millions of points: the coordinates are checked once, layers whose grids
+    coincide share each point's cell, and the points are walked in blocks, one grid at a
+    time, so that the arithmetic's temporary arrays and much of the grid's table stay in
+    the processor's cache (see `_look_up`).
+
+    Args:
+        lon, lat: longitudes and latitudes (WGS84 degrees), same length.
+        layers: one sequence of areas per layer (unique codes within a layer, in priority
+            order); the layers need not cover the same ground.
+        grid_size: cells along each grid's longer side (at least 1); None chooses, as
+            `assign_points` does.
+        index_type: the signed integer type of each `Assignment.area_index` (default
+            int64, as `assign_points` gives). A smaller one (np.int16) holds the same
+            numbers in a quarter of the memory, which for millions of points also saves
+            the time of getting that memory; it must hold every layer's area numbers.
+
+    >>> import numpy as np
+    >>> from shapely.geometry import box
+    >>> halves = [Area("west", box(0, 0, 1, 2)), Area("east", box(1, 0, 2, 2))]
+    >>> bands = [Area("south", box(0, 0, 2, 1)), Area("north", box(0, 1, 2, 2))]
+    >>> by_half, by_band = assign_points_layers([0.5, 1.5, 9.0], [1.5, 0.5, 9.0], [halves, bands])
+    >>> by_half.point_codes().tolist(), by_band.point_codes().tolist()
+    (['west', 'east', ''], ['north', 'south', ''])
+    """
+    x, y = _coordinate_arrays(lon, lat)
+    area_lists = [
+        _checked_areas(areas, role=f"layers[{number}]") for number, areas in enumerate(layers)
+    ]
+    _check_grid_size(grid_size)
+    kind = np.dtype(index_type)
+    largest = max((len(areas) for areas in area_lists), default=0)
+    if kind.kind != "i" or largest - 1 > np.iinfo(kind).max:
+        raise ValueError(
+            f"index_type must be a signed integer type holding area numbers up to "
+            f"{largest - 1}, got {index_type!r}"
+        )
+    return _assign_layers(x, y, area_lists, grid_size, kind.type)
+
+
+def _check_grid_size(grid_size: int | None) -> None:
     if grid_size is not None and (isinstance(grid_size, bool) or grid_size < 1):
         raise ValueError(f"grid_size must be a positive integer, got {grid_size!r}")
-    geometries = np.array([area.geometry for area in area_list], dtype=object)
-    shapely.prepare(geometries)
 
+
+def _assign_layers(
+    x: FloatArray,
+    y: FloatArray,
+    area_lists: Sequence[list[Area]],
+    grid_size: int | None,
+    index_type: type[np.signedinteger[Any]],
+) -> tuple[Assignment, ...]:
+    """The work of `assign_points_layers`, on checked coordinates and areas."""
     n = x.size
-    area_index = np.full(n, OUTSIDE, dtype=np.int64)
-    valid = np.isfinite(x) & np.isfinite(y)
-    area_index[~valid] = MISSING
-    n_valid = int(valid.sum())
+    n_valid = sum(
+        int(
+            np.count_nonzero(
+                np.isfinite(x[start : start + _BLOCK]) & np.isfinite(y[start : start + _BLOCK])
+            )
+        )
+        for start in range(0, n, _BLOCK)
+    )
     if grid_size is None:
         grid_size = int(np.clip(np.sqrt(max(n_valid, 1)), 64, 4096))
+    grids = []
+    scratch = _Scratch()
+    for area_list in area_lists:
+        geometries = np.array([area.geometry for area in area_list], dtype=object)
+        shapely.prepare(geometries)
+        grids.append(_LookupGrid(geometries, grid_size, scratch))
+    del scratch
+    area_indexes: list[AreaIndexArray] = [np.empty(n, dtype=index_type) for _ in grids]
+    tallies, unsettled = _look_up(x, y, grids, area_indexes)
 
-    grid = _LookupGrid(geometries, grid_size)
-    n_exact = 0
-    for start in range(0, n, _CHUNK):
-        stop = min(start + _CHUNK, n)
-        n_exact += grid.assign(x[start:stop], y[start:stop], area_index[start:stop])
+    results = []
+    for area_list, grid, area_index, tally, positions in zip(
+        area_lists, grids, area_indexes, tallies, unsettled, strict=True
+    ):
+        n_exact = grid.settle(x, y, positions, area_index, tally)
+        counts = tally[_SHIFT:].astype(np.int64)
+        area_index.flags.writeable = False
+        counts.flags.writeable = False
+        rows, columns = grid.shape
+        method = (
+            f"grid lookup ({rows} x {columns} cells over the areas' bounds; points in cells a "
+            f"boundary crosses tested exactly with shapely.intersects_xy: {n_exact} of {n}); "
+            "a point on a boundary counts as inside; where areas overlap or touch, the first "
+            "area listed wins"
+        )
+        results.append(
+            Assignment(
+                codes=tuple(area.code for area in area_list),
+                area_index=area_index,
+                counts=counts,
+                n_total=n,
+                n_missing=n - n_valid,
+                n_outside=int(tally[_SHIFT + OUTSIDE]),
+                n_exact_tests=n_exact,
+                grid_shape=grid.shape,
+                method=method,
+            )
+        )
+    return tuple(results)
 
-    counts = np.bincount(area_index[area_index >= 0], minlength=len(area_list)).astype(np.int64)
-    area_index.flags.writeable = False
-    counts.flags.writeable = False
-    rows, columns = grid.shape
-    method = (
-        f"grid lookup ({rows} x {columns} cells over the areas' bounds; points in cells a "
-        f"boundary crosses tested exactly with shapely.intersects_xy: {n_exact} of {n}); "
-        "a point on a boundary counts as inside; where areas overlap or touch, the first "
-        "area listed wins"
+
+def _look_up(
+    x: FloatArray, y: FloatArray, grids: Sequence[_LookupGrid], out: Sequence[AreaIndexArray]
+) -> tuple[list[IntArray], list[IntArray]]:
+    """Fill each grid's `out` with its table's answer for every point, block by block.
+
+    Returns, per grid, the tally of the answers (at `_SHIFT` + class) and the positions
+    of the points the table could not settle (on a boundary cell, on or past the grid's
+    edge, or without valid coordinates), for `_LookupGrid.settle`. Grids with the same
+    placement (layers with the same bounds) share each point's cell; one grid's table is
+    read for all points before the next one's, so that it stays in the processor's cache.
+    """
+    n = x.size
+    tallies = [np.zeros(grid.n_areas + _SHIFT, dtype=np.int64) for grid in grids]
+    unsettled: list[list[IntArray]] = [[] for _ in grids]
+    by_placement: dict[tuple[float | int, ...], list[int]] = {}
+    for number, grid in enumerate(grids):
+        by_placement.setdefault(grid.placement, []).append(number)
+    size = min(n, _BLOCK)
+    column_buffer, row_buffer = np.empty(size), np.empty(size)
+    largest = max((grid.padded.size for grid in grids), default=0)
+    index_type: type[np.signedinteger[Any]] = (
+        np.int32 if largest <= np.iinfo(np.int32).max else np.int64
     )
-    return Assignment(
-        codes=tuple(area.code for area in area_list),
-        area_index=area_index,
-        counts=counts,
-        n_total=n,
-        n_missing=n - n_valid,
-        n_outside=int((area_index == OUTSIDE).sum()),
-        n_exact_tests=n_exact,
-        grid_shape=grid.shape,
-        method=method,
-    )
+    column_index: npt.NDArray[np.signedinteger[Any]] = np.empty(size, index_type)
+    cell_index: npt.NDArray[np.signedinteger[Any]] = np.empty(size, index_type)
+    for numbers in by_placement.values():
+        placed = grids[numbers[0]]
+        for start in range(0, n, _BLOCK):
+            stop = min(start + _BLOCK, n)
+            m = stop - start
+            cell = placed.padded_cell(
+                x[start:stop],
+                y[start:stop],
+                column_buffer[:m],
+                row_buffer[:m],
+                column_index[:m],
+                cell_index[:m],
+            )
+            for number in numbers:
+                found = grids[number].padded[cell]
+                np.subtract(
+                    found, _SHIFT, out=out[number][start:stop], dtype=np.int64, casting="unsafe"
+                )
+                tallies[number] += np.bincount(found, minlength=tallies[number].size)
+                unsettled[number].append(np.flatnonzero(found < OUTSIDE + _SHIFT) + start)
+    empty = np.zeros(0, dtype=np.int64)
+    return tallies, [np.concatenate(parts) if parts else empty for parts in unsettled]
+
+
+class _Scratch:
+    """Working arrays handed from one grid's construction to the next.
+
+    Each grid needs tens of megabytes of them for a moment. Memory a process has not
+    touched lately is slow to get (the system must find and clear every page, and on a
+    virtual machine the host may have to supply it too), so one set is reused.
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, npt.NDArray[Any]] = {}
+
+    def array(self, name: str, shape: tuple[int, int], dtype: type[np.generic]) -> npt.NDArray[Any]:
+        """An uninitialised array of this shape, sharing memory with the last one so named."""
+        size = shape[0] * shape[1]
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.size < size or buffer.dtype != np.dtype(dtype):
+            buffer = np.empty(size, dtype=dtype)
+            self._buffers[name] = buffer
+        return buffer[:size].reshape(shape)
 
 
 class _LookupGrid:
-    """A grid over the areas' bounds: each cell holds an area index, OUTSIDE, or _BORDER."""
+    """A grid over the areas' bounds: each cell holds an area index, OUTSIDE, or _BORDER.
 
-    def __init__(self, geometries: npt.NDArray[np.object_], grid_size: int) -> None:
+    The table is kept as `padded`, flattened, with a frame of `_EDGE` cells around it that
+    also covers the grid's last row and column (see `padded_cell`); the true classes of
+    those two are kept in `last_row` and `last_column`, for `cell_class`.
+    """
+
+    def __init__(
+        self, geometries: npt.NDArray[np.object_], grid_size: int, scratch: _Scratch | None = None
+    ) -> None:
         self.geometries = geometries
+        self.n_areas = len(geometries)
         self.bounds = shapely.bounds(geometries)  # per area: minx, miny, maxx, maxy
         minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(geometries))
         width, height = maxx - minx, maxy - miny
@@ -297,11 +465,16 @@ class _LookupGrid:
         # A point computed into a cell may sit a few ulps outside it; widen each cell by
         # far more than that when deciding whether a boundary touches it.
         self.margin_x, self.margin_y = self.dx * 1e-6, self.dy * 1e-6
-        self.cells = self._classify_cells()
+        self.padded, self.last_row, self.last_column = self._classify_cells(scratch or _Scratch())
 
     @property
     def shape(self) -> tuple[int, int]:
         return (self.rows, self.columns)
+
+    @property
+    def placement(self) -> tuple[float | int, ...]:
+        """Everything that decides which cell a point falls in."""
+        return (self.x0, self.y0, self.x1, self.y1, self.dx, self.dy, self.rows, self.columns)
 
     def _cell_of(self, x: FloatArray, y: FloatArray) -> tuple[IntArray, IntArray]:
         column = np.floor((x - self.x0) / self.dx).astype(np.int64)
@@ -310,8 +483,16 @@ class _LookupGrid:
         np.clip(row, 0, self.rows - 1, out=row)
         return row, column
 
-    def _classify_cells(self) -> IntArray:
-        border = np.zeros((self.rows, self.columns), dtype=bool)
+    def _classify_cells(
+        self, scratch: _Scratch
+    ) -> tuple[
+        npt.NDArray[np.unsignedinteger[Any]],
+        npt.NDArray[np.unsignedinteger[Any]],
+        npt.NDArray[np.unsignedinteger[Any]],
+    ]:
+        """The padded table, and the true classes of the last row and column."""
+        free = scratch.array("free", self.shape, np.bool_)
+        free.fill(True)
         rings = shapely.get_rings(shapely.get_parts(self.geometries))
         rings = shapely.segmentize(rings, max_segment_length=min(self.dx, self.dy))
         coords, ring_of = shapely.get_coordinates(rings, return_index=True)
@@ -331,22 +512,115 @@ class _LookupGrid:
             for column_step in range(span + 1):
                 row, column = first_row + row_step, first_column + column_step
                 inside = (row <= last_row) & (column <= last_column)
-                border[row[inside], column[inside]] = True
+                free[row[inside], column[inside]] = False  # a boundary passes: marked
 
-        cells = np.full((self.rows, self.columns), OUTSIDE, dtype=np.int64)
-        cells[border] = _BORDER
         # Edge-connected unmarked cells are joined by paths no boundary crosses, so one
         # exact test per connected piece settles every cell in it.
-        pieces, n_pieces = ndimage.label(~border)
-        if n_pieces:
-            flat = pieces.ravel()
-            first = _first_cell_of_each_piece(flat, n_pieces)
-            row, column = np.divmod(first, self.columns)
-            centre_x = (self.x0 + (column + 0.5) * self.dx).astype(np.float64)
-            centre_y = (self.y0 + (row + 0.5) * self.dy).astype(np.float64)
-            piece_class = np.concatenate([[OUTSIDE], self._exact(centre_x, centre_y)])
-            cells[~border] = piece_class[flat[~border.ravel()]]
-        return cells
+        pieces = scratch.array("pieces", self.shape, np.int32)
+        n_pieces = int(ndimage.label(free, output=pieces))
+        first = _first_cell_of_each_piece(pieces, n_pieces)
+        row, column = np.divmod(first, self.columns)
+        centre_x = (self.x0 + (column + 0.5) * self.dx).astype(np.float64)
+        centre_y = (self.y0 + (row + 0.5) * self.dy).astype(np.float64)
+        # Piece 0 is the marked cells themselves.
+        classes = np.concatenate([[_BORDER], self._exact(centre_x, centre_y)]) + _SHIFT
+        piece_class: npt.NDArray[np.unsignedinteger[Any]] = classes.astype(self._class_type)
+        padded: npt.NDArray[np.unsignedinteger[Any]] = np.full(
+            (self.rows + 2, self.columns + 2), _EDGE + _SHIFT, self._class_type
+        )
+        cells = padded[1 : self.rows + 1, 1 : self.columns + 1]
+        np.take(piece_class, pieces, out=cells, mode="clip")  # (labels are all in range)
+        final_row, final_column = cells[-1].copy(), cells[:, -1].copy()
+        # A point computed into the last row or column may lie just past the bounds.
+        cells[-1] = _EDGE + _SHIFT
+        cells[:, -1] = _EDGE + _SHIFT
+        return padded.ravel(), final_row, final_column
+
+    @property
+    def _class_type(self) -> type[np.unsignedinteger[Any]]:
+        """The smallest type holding every table entry: lookups into a smaller table are
+        quicker, as more of it stays in the processor's cache."""
+        for kind in (np.uint8, np.uint16):
+            if self.n_areas - 1 + _SHIFT <= np.iinfo(kind).max:
+                return kind
+        return np.uint32
+
+    def cell_class(self, row: IntArray, column: IntArray) -> IntArray:
+        """The class of each cell (as `_cell_of` gives them): area, OUTSIDE or _BORDER."""
+        found = self.padded.reshape(self.rows + 2, self.columns + 2)[row + 1, column + 1]
+        last = row == self.rows - 1
+        found[last] = self.last_row[column[last]]
+        last = column == self.columns - 1
+        found[last] = self.last_column[row[last]]
+        return found.astype(np.int64) - _SHIFT
+
+    def padded_cell(
+        self,
+        x: FloatArray,
+        y: FloatArray,
+        column_buffer: FloatArray,
+        row_buffer: FloatArray,
+        column_index: npt.NDArray[np.signedinteger[Any]],
+        cell_index: npt.NDArray[np.signedinteger[Any]],
+    ) -> npt.NDArray[np.signedinteger[Any]]:
+        """Each point's place in `padded`, computed in the given buffers (returns one).
+
+        Column and row come from the same arithmetic as `_cell_of`, so a point inside the
+        frame gets the cell `_cell_of` gives it; they are clamped to one cell beyond the
+        grid before being rounded down to integers (``fmax`` and ``fmin`` also put NaN in
+        the frame). So every point lands in the table. A point in the frame may lie
+        outside the areas' bounds, on them, or have a coordinate that is not a number: it
+        is checked exactly (`settle`). Inside the frame, a point is within the bounds
+        without checking: whatever rounding does, a coordinate past the bounds computes
+        to the last cell or beyond, which is why the last row and column are in the frame.
+        """
+        for values, origin, step, count, target, index in (
+            (x, self.x0, self.dx, self.columns, column_buffer, column_index),
+            (y, self.y0, self.dy, self.rows, row_buffer, cell_index),
+        ):
+            np.subtract(values, origin, out=target)
+            np.divide(target, step, out=target)
+            np.fmax(target, -1.0, out=target)
+            np.fmin(target, float(count), out=target)
+            np.floor(target, out=index, casting="unsafe")
+        width = self.columns + 2
+        cell_index *= width
+        cell_index += column_index
+        cell_index += width + 1
+        return cell_index
+
+    def settle(
+        self,
+        x: FloatArray,
+        y: FloatArray,
+        positions: IntArray,
+        out: AreaIndexArray,
+        tally: IntArray,
+    ) -> int:
+        """Settle the points at `positions` the table left open; return the exact tests.
+
+        These are the points `_look_up` found on a boundary cell or in the frame: each is
+        given MISSING, OUTSIDE, its cell's area, or the answer of an exact test, as
+        `assign_points` defines them, and `tally` is moved from the table's answer to it.
+        """
+        if not positions.size:
+            return 0
+        tally -= np.bincount(out[positions] + _SHIFT, minlength=tally.size)
+        px, py = x[positions], y[positions]
+        valid = np.isfinite(px) & np.isfinite(py)
+        with np.errstate(invalid="ignore"):
+            in_box = (px >= self.x0) & (px <= self.x1) & (py >= self.y0) & (py <= self.y1)
+        result = np.where(valid, OUTSIDE, MISSING).astype(np.int64)
+        inside = np.flatnonzero(in_box & valid)
+        row, column = self._cell_of(px[inside], py[inside])
+        found = self.cell_class(row, column)
+        border = found == _BORDER
+        if border.any():
+            found[border] = self._exact(px[inside[border]], py[inside[border]])
+        result[inside] = found
+        out[positions] = result
+        tally += np.bincount(result + _SHIFT, minlength=tally.size)
+        return int(border.sum())
 
     def _exact(self, x: FloatArray, y: FloatArray) -> IntArray:
         """First area (in the given order) whose closure holds each point, else OUTSIDE.
@@ -374,19 +648,6 @@ class _LookupGrid:
                 hit = shapely.intersects_xy(geometry, x[candidates], y[candidates])
                 result[candidates[hit]] = index
         return result
-
-    def assign(self, x: FloatArray, y: FloatArray, out: IntArray) -> int:
-        """Fill `out` (already MISSING where coordinates are invalid); return exact tests."""
-        with np.errstate(invalid="ignore"):
-            in_box = (x >= self.x0) & (x <= self.x1) & (y >= self.y0) & (y <= self.y1)
-        positions = np.flatnonzero(in_box)
-        row, column = self._cell_of(x[positions], y[positions])
-        found = self.cells[row, column]
-        border = found == _BORDER
-        if border.any():
-            found[border] = self._exact(x[positions[border]], y[positions[border]])
-        out[positions] = found
-        return int(border.sum())
 
 
 @dataclass(frozen=True)
@@ -663,13 +924,19 @@ def _concatenated_ranges(starts: IntArray, stops: IntArray) -> IntArray:
     return offsets + np.arange(total)
 
 
-def _first_cell_of_each_piece(labels: IntArray, n_pieces: int) -> IntArray:
-    """Position of the first cell of each label 1..n_pieces in a flattened label grid."""
-    # scipy numbers pieces in raster order of their first cell, so each first cell is
-    # where the running maximum grows; fall back to sorting if that ever stops holding.
-    running = np.maximum.accumulate(labels)
-    grows = np.flatnonzero(labels > np.concatenate([[0], running[:-1]]))
-    if grows.size == n_pieces and np.array_equal(labels[grows], np.arange(1, n_pieces + 1)):
-        return grows
-    order = np.argsort(labels, kind="stable")
-    return order[np.searchsorted(labels[order], np.arange(1, n_pieces + 1))]
+def _first_cell_of_each_piece(labels: npt.NDArray[np.int32], n_pieces: int) -> IntArray:
+    """Position of the first cell (in raster order) of each label 1..n_pieces in a label grid.
+
+    ``find_objects`` gives each label's bounding rows and columns in one pass over the grid;
+    the label's first cell is in the first of those rows, so only that short stretch of one
+    row is searched per label.
+    """
+    columns = labels.shape[1]
+    first = np.zeros(n_pieces, dtype=np.int64)
+    for number, found in enumerate(ndimage.find_objects(labels, max_label=n_pieces)):
+        if found is None:  # a label scipy did not use (never happens for its own labels)
+            continue
+        rows, span = found
+        stretch = labels[rows.start, span] == number + 1
+        first[number] = rows.start * columns + span.start + int(np.argmax(stretch))
+    return first

@@ -5,16 +5,19 @@ lab's analyses on it, for Tacoma's geography:
 
 1. **Geography**: every call's point goes into its 2024 Equity Index block group, council
    district, neighbourhood council district and police sector-district
-   (`geo.assign_points`); populations move from block groups to the districts by areal
-   interpolation (`geo.areal_interpolate`), since the districts do not nest.
+   (`geo.assign_points_layers`, the four at once); populations move from block groups to
+   the districts by areal interpolation (`geo.areal_interpolate`), since the districts do
+   not nest.
 2. **Calls by area and month** with rates per 1,000 residents and exact Poisson intervals
    (`measures.rates_from_counts`, the same table as `measures.rates_by_area_month` from
    counts made with numpy), for each district geography; months are local.
 3. **Response times** of calls not started by an officer, by priority and council district,
    with bootstrap intervals (`measures.response_times`).
 4. **The share eligible for an alternative response** as a range, by type alone and after
-   screening (`taxonomy.eligibility_range`), with the split by who started the call, and
-   the **time-of-day profile** of eligible calls (`measures.eligible_time_profile`).
+   screening (`taxonomy.eligibility_range_from_counts`, the figures of
+   `taxonomy.eligibility_range` from calls counted with numpy), with the split by who
+   started the call, and the **time-of-day profile** of eligible calls
+   (`measures.eligible_time_profile`).
 5. **Hot spots** of all calls and of eligible calls on block groups: Getis-Ord Gi* with
    queen contiguity, binary weights, permutation inference and Benjamini-Hochberg false
    discovery rate control (`hotspots.gi_star`).
@@ -62,7 +65,7 @@ from csas.analysis.safety.geo import (
     Assignment,
     areal_interpolate,
     areas_from_geojson,
-    assign_points,
+    assign_points_layers,
 )
 from csas.analysis.safety.hotspots import gi_star, polygon_neighbours
 from csas.analysis.safety.ingest import NORMALISED_COLUMNS
@@ -81,19 +84,20 @@ from csas.analysis.safety.measures import (
 )
 from csas.analysis.safety.taxonomy import (
     DEFAULT_ELIGIBLE_TIERS,
+    TIERS,
+    CallTypeClass,
     EligibilityRange,
     InitiationSplit,
     Population,
+    Taxonomy,
     Tier,
-    classify_calls,
-    eligibility_range,
-    initiation_split,
+    eligibility_range_from_counts,
+    initiation_of,
+    initiation_split_from_counts,
     load_taxonomy,
 )
 
 SCHEMA_VERSION = 1
-#: Calls read from DuckDB into numpy at a time (by row number).
-_READ_SLICE = 500_000
 #: The populations the eligible share is reported for.
 _POPULATIONS: tuple[Population, ...] = ("public", "all")
 ProgressCallback = Callable[[str], None]
@@ -264,14 +268,15 @@ def _tacoma() -> _Tacoma:
 
 @dataclass
 class _Calls:
-    """The per-call arrays the analyses need (aligned; one entry per call)."""
+    """The per-call arrays the analyses need (aligned; one entry per call, in row order)."""
 
     received: npt.NDArray[np.datetime64]
     dispatched: npt.NDArray[np.datetime64]
     arrived: npt.NDArray[np.datetime64]
-    priority_code: npt.NDArray[np.int32]  # into `priorities`
+    # Codes as the smallest integer type that holds them: less memory to get and fill.
+    priority_code: npt.NDArray[np.signedinteger[Any]]  # into `priorities`
     priorities: tuple[str | None, ...]  # None (no priority) first
-    month_index: npt.NDArray[np.int64]  # into `months`; -1 without a receipt time
+    month_index: npt.NDArray[np.signedinteger[Any]]  # into `months`; -1 without a time
     months: tuple[str, ...]  # 'YYYY-MM' local, the months that have a call, sorted
     officer: npt.NDArray[np.bool_]
     public: npt.NDArray[np.bool_]
@@ -281,91 +286,493 @@ class _Calls:
     lat: npt.NDArray[np.float64]
 
 
-def _filled(values: Any, fill: Any) -> Any:
-    return np.ma.filled(values, fill) if isinstance(values, np.ma.MaskedArray) else values
+@dataclass(frozen=True)
+class _Overview:
+    """What the analysis reports about the input as a whole, counted while reading it."""
+
+    n_calls: int
+    n_synthetic: int
+    n_no_time: int
+    received_from: str | None
+    received_to: str | None
+    calls_by_tier: Mapping[str, int]
+    split: InitiationSplit
+    ranges: Mapping[str, EligibilityRange]
+
+
+#: numpy's NaT as the int64 it is stored as: a missing time read as a number.
+_NAT = int(np.iinfo(np.int64).min)
+_HOUR_US = 3_600_000_000
+#: At most this many hours between the first and the last receipt time get a table entry
+#: each (about 480 years); a wider spread looks up only the hours that have a call.
+_MAX_HOURS = 1 << 22
+#: Marks an hour whose calls `_local_months` converts one by one.
+_UNSETTLED_MONTH = int(np.iinfo(np.int32).min)
+#: Calls handled at a time in numpy loops, so that their temporary arrays stay in cache.
+_BLOCK = 1 << 16
+#: The most call codes (`_CodeBook.size`) given a table entry each; beyond that, only the
+#: codes that occur get one (slower: it sorts the calls' codes; never needed in practice).
+_MAX_CODES = 1 << 22
+
+
+@dataclass(frozen=True)
+class _CodeBook:
+    """The distinct values of the four text columns the analyses read, each list in order.
+
+    DuckDB gives each call one number while it reads the file: ``((type * len(by) + by) *
+    len(raw) + raw) * len(priority) + priority``, each part the value's place in its list,
+    0 standing for NULL. Whatever the analyses need from these columns is then a lookup of
+    that number in a small table, worked out once per distinct value instead of per call,
+    and no text ever reaches Python per call. ``list_position`` is quick here because
+    DuckDB evaluates it once per entry of the Parquet file's dictionary of each column.
+    """
+
+    call_types: tuple[str | None, ...]  # None (NULL) first, then the values sorted
+    initiated_by: tuple[str | None, ...]
+    initiated_raw: tuple[str | None, ...]
+    priorities: tuple[str | None, ...]
+
+    @property
+    def size(self) -> int:
+        """How many numbers there can be."""
+        return (
+            len(self.call_types)
+            * len(self.initiated_by)
+            * len(self.initiated_raw)
+            * len(self.priorities)
+        )
+
+    def sql(self) -> tuple[str, dict[str, list[str | None]]]:
+        """The SQL expression of a call's number, and the parameters it uses."""
+        parts = (
+            ("call_type", "csas_types", self.call_types),
+            ("initiated_by", "csas_by", self.initiated_by),
+            ("initiated_raw", "csas_raw", self.initiated_raw),
+            ("priority", "csas_priorities", self.priorities),
+        )
+        # The arithmetic is done in the type of the result, so that it cannot overflow.
+        kind = "INTEGER" if self.size <= np.iinfo(np.int32).max else "BIGINT"
+        expression = ""
+        for column, name, values in parts:
+            place = f"CAST(coalesce(list_position(${name}, {column}), 0) AS {kind})"
+            expression = f"({expression}) * {len(values)} + {place}" if expression else place
+        return expression, {name: list(values[1:]) for _, name, values in parts}
+
+    def decode(self, codes: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], ...]:
+        """Each number's places in the four lists: (type, by, raw, priority)."""
+        rest, priority = np.divmod(codes, len(self.priorities))
+        rest, raw = np.divmod(rest, len(self.initiated_raw))
+        call_type, by = np.divmod(rest, len(self.initiated_by))
+        return call_type, by, raw, priority
+
+
+def _smallest_signed(largest: int) -> type[np.signedinteger[Any]]:
+    """The smallest signed integer type that holds -2 (`geo.MISSING`) to `largest`."""
+    for kind in (np.int8, np.int16, np.int32):
+        if largest <= np.iinfo(kind).max:
+            return kind
+    return np.int64
+
+
+def _listed(values: Sequence[str] | None) -> tuple[str | None, ...]:
+    """A column's distinct values as `_CodeBook` lists them: NULL first, then sorted (as
+    DuckDB sorts text: by code point)."""
+    return (None, *sorted(values or ()))
 
 
 def _read_calls(
-    con: duckdb.DuckDBPyConnection, timezone: str, eligible_tiers: Sequence[Tier]
-) -> _Calls:
-    priorities = [
-        row[0]
-        for row in con.execute(
-            "SELECT DISTINCT priority FROM classified WHERE priority IS NOT NULL ORDER BY 1"
-        ).fetchall()
-    ]
-    local = "timezone($tz, received_at)"
-    select = (
-        "SELECT received_at, dispatched_at, arrived_at, "
-        "CAST(coalesce(list_position($priorities, priority), 0) AS INTEGER) AS priority_code, "
-        f"coalesce(CAST(year({local}) * 12 + month({local}) - 1 AS INTEGER), -1) AS month_code, "
-        "initiation = 'officer' AS officer, "
-        "initiation = 'public' AS public, "
-        "initiation = 'public' AND list_contains($tiers, tier) AS by_type, "
-        "initiation = 'public' AND list_contains($tiers, tier) AND NOT screened_out AS screened, "
-        "lon, lat FROM classified "
-    )
-    parameters = {"tz": timezone, "priorities": priorities, "tiers": list(eligible_tiers)}
-    fills = {
-        "received_at": np.datetime64("NaT", "us"),
-        "dispatched_at": np.datetime64("NaT", "us"),
-        "arrived_at": np.datetime64("NaT", "us"),
-        "priority_code": 0,
-        "month_code": -1,
-        "officer": False,
-        "public": False,
-        "by_type": False,
-        "screened": False,
-        "lon": np.nan,
-        "lat": np.nan,
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    *,
+    taxonomy: Taxonomy,
+    city: str | None,
+    timezone: str,
+    eligible_tiers: Sequence[Tier],
+) -> tuple[_Calls, _Overview]:
+    """Read the per-call columns of `relation` (a normalised table) into numpy, and count.
+
+    The result is what classifying the calls into a table (`taxonomy.classify_calls`) and
+    reading that back gave, without the table: the columns are read in row order as
+    numbers only (times as microseconds, the four text columns as one code, `_CodeBook`),
+    and each distinct call type and initiation value is classified once, then spread over
+    the calls by table lookups in numpy.
+    """
+    taxonomy.check_city(city)
+    # One pass for the overview and the distinct values (NULLs left out: they stand first
+    # in each list). The lists are short: a few hundred call types at most.
+    (row,) = con.execute(
+        "SELECT count(*), count(*) FILTER (received_at IS NULL), min(received_at), "
+        "max(received_at), epoch_us(min(received_at)), epoch_us(max(received_at)), "
+        "min(row_number), max(row_number), "
+        "list(DISTINCT call_type) FILTER (call_type IS NOT NULL), "
+        "list(DISTINCT initiated_by) FILTER (initiated_by IS NOT NULL), "
+        "list(DISTINCT initiated_raw) FILTER (initiated_raw IS NOT NULL), "
+        f"list(DISTINCT priority) FILTER (priority IS NOT NULL) FROM {relation}"
+    ).fetchall()  # (all of it: a result left unread would block the connection)
+    book = _CodeBook(_listed(row[8]), _listed(row[9]), _listed(row[10]), _listed(row[11]))
+    # A WHERE clause straight on the file is tested once per distinct value of the column.
+    ((n_synthetic,),) = con.execute(
+        f"SELECT count(*) FROM {relation} WHERE json_extract_string(extra, '$.synthetic') = 'yes'"
+    ).fetchall()
+
+    # Row numbers are read as offsets from the first (NULL: after all of them) to check
+    # that the file is in row order; missing times and places are filled in by DuckDB, so
+    # that every column arrives as a plain array.
+    low, high = (0, 0) if row[6] is None else (int(row[6]), int(row[7]))
+    narrow = high - low < np.iinfo(np.int32).max - 1
+    code_sql, code_parameters = book.sql()
+    parameters: dict[str, Any] = {
+        **code_parameters,
+        "low": low,
+        "after": high - low + 1 if narrow else int(np.iinfo(np.int64).max),
+        "nat": _NAT,
     }
-    # In input order (row_number): the classification's joins may reorder rows between
-    # runs, and the bootstrap's resamples depend on the order of the calls. Read in slices
-    # of row numbers so that DuckDB never holds the whole result beside numpy's copy.
-    bounds = con.execute("SELECT min(row_number), max(row_number) FROM classified").fetchone()
-    assert bounds is not None  # noqa: S101 (an aggregate always returns a row)
-    slices: list[tuple[str, dict[str, Any]]] = []
-    if bounds[0] is not None:
-        first, last = int(bounds[0]), int(bounds[1])
-        for low in range(first, last + 1, _READ_SLICE):
-            slices.append(
-                (
-                    "WHERE row_number >= $low AND row_number < $high ORDER BY row_number",
-                    {"low": low, "high": min(low + _READ_SLICE, last + 1)},
-                )
-            )
-    slices.append(("WHERE row_number IS NULL", {}))
-    parts: dict[str, list[Any]] = {name: [] for name in fills}
-    for where, bound in slices:
-        chunk = con.execute(select + where, {**parameters, **bound}).fetchnumpy()
-        if len(chunk["lon"]):
-            for name, fill in fills.items():
-                parts[name].append(np.asarray(_filled(chunk[name], fill)))
-        del chunk
-    data: dict[str, Any] = {}
-    for name, fill in fills.items():
-        found = parts.pop(name)
-        data[name] = np.concatenate(found) if found else np.array([], np.asarray(fill).dtype)
-    month_code = data.pop("month_code")
-    distinct = np.unique(month_code[month_code >= 0])
-    month_index = np.where(month_code >= 0, np.searchsorted(distinct, month_code), -1)
-    del month_code
-    nat = np.datetime64("NaT", "us")
-    return _Calls(
-        received=np.asarray(_filled(data["received_at"], nat), dtype="datetime64[us]"),
-        dispatched=np.asarray(_filled(data["dispatched_at"], nat), dtype="datetime64[us]"),
-        arrived=np.asarray(_filled(data["arrived_at"], nat), dtype="datetime64[us]"),
-        priority_code=np.asarray(data["priority_code"], dtype=np.int32),
-        priorities=(None, *priorities),
-        month_index=month_index.astype(np.int64),
-        months=tuple(f"{m // 12:04d}-{m % 12 + 1:02d}" for m in distinct.tolist()),
-        officer=np.asarray(_filled(data["officer"], False), dtype=bool),
-        public=np.asarray(_filled(data["public"], False), dtype=bool),
-        eligible_by_type=np.asarray(_filled(data["by_type"], False), dtype=bool),
-        eligible_after_screening=np.asarray(_filled(data["screened"], False), dtype=bool),
-        lon=np.asarray(_filled(data["lon"], np.nan), dtype=np.float64),
-        lat=np.asarray(_filled(data["lat"], np.nan), dtype=np.float64),
+    selections = (
+        f"coalesce(CAST(row_number - $low AS {'INTEGER' if narrow else 'BIGINT'}), $after) "
+        f"AS place, {code_sql} AS code, coalesce(epoch_us(received_at), $nat) AS received",
+        "coalesce(epoch_us(dispatched_at), $nat) AS dispatched, "
+        "coalesce(epoch_us(arrived_at), $nat) AS arrived",
+        "coalesce(lon, 'NaN'::DOUBLE) AS lon, coalesce(lat, 'NaN'::DOUBLE) AS lat",
     )
+    order: npt.NDArray[np.intp] | None = None
+
+    def fetch(selection: str) -> dict[str, npt.NDArray[Any]]:
+        """Some of the columns, in row order. A few at a time: DuckDB holds a query's whole
+        result before handing it over, and one result's memory is reused for the next (new
+        memory is slow to get). Each scan keeps the file's order, as any scan without ORDER
+        BY does while DuckDB's preserve_insertion_order is on (its default). (The relational
+        API's fetchnumpy is quicker here than execute's, in DuckDB 1.x-2.0.)"""
+        used = {name: value for name, value in parameters.items() if f"${name}" in selection}
+        data = con.sql(f"SELECT {selection} FROM {relation}", params=used).fetchnumpy()
+        found = {name: np.asarray(values) for name, values in data.items()}
+        del data
+        if order is not None:
+            found = {name: values[order] for name, values in found.items()}
+        return found
+
+    columns = fetch(selections[0])
+    place = columns.pop("place")
+    if place.size > 1 and not bool(np.all(place[1:] > place[:-1])):
+        # Not stored in row order: the bootstrap's resamples depend on the order, so sort
+        # (rows without a row number last, in the order of the file).
+        order = np.argsort(place, kind="stable")
+        columns = {name: values[order] for name, values in columns.items()}
+    del place
+    code = columns.pop("code")
+
+    classes = [taxonomy.classify(t, city=city) for t in book.call_types]
+    counted = _CodeCounts.of(code, book, taxonomy=taxonomy, city=city)
+    flags = counted.spread(_flag_groups(counted, classes, eligible_tiers), code, dtype=np.uint8)
+    priority_code = counted.spread(
+        counted.priority, code, dtype=_smallest_signed(len(book.priorities) - 1)
+    )
+    del code
+    # The rest of the columns, now that the codes' memory is free again.
+    for selection in selections[1:]:
+        columns.update(fetch(selection))
+    overview = _overview(
+        row,
+        n_synthetic=int(n_synthetic),
+        book=book,
+        counted=counted,
+        classes=classes,
+        taxonomy=taxonomy,
+        city=city,
+        eligible_tiers=eligible_tiers,
+    )
+    received = columns.pop("received")
+    month_index, months = _local_months(
+        con,
+        received,
+        None if row[4] is None else int(row[4]),
+        None if row[5] is None else int(row[5]),
+        timezone,
+    )
+    calls = _Calls(
+        received=received.view("datetime64[us]"),
+        dispatched=columns.pop("dispatched").view("datetime64[us]"),
+        arrived=columns.pop("arrived").view("datetime64[us]"),
+        priority_code=priority_code,
+        priorities=book.priorities,
+        month_index=month_index,
+        months=months,
+        officer=flags == _OFFICER,
+        public=flags >= _PUBLIC,
+        eligible_by_type=flags >= _BY_TYPE,
+        eligible_after_screening=flags == _AFTER_SCREENING,
+        lon=columns.pop("lon"),
+        lat=columns.pop("lat"),
+    )
+    return calls, overview
+
+
+#: Who started a call, as `_CodeCounts.started` numbers them.
+_INITIATIONS: tuple[str, ...] = ("officer", "public", "unknown")
+#: The four flags as one small number per call, each flag then one comparison away (a call
+#: is eligible only if started by the public, and eligible after screening only if by type).
+_UNKNOWN, _OFFICER, _PUBLIC, _BY_TYPE, _AFTER_SCREENING = range(5)
+
+
+@dataclass(frozen=True)
+class _CodeCounts:
+    """The call codes (`_CodeBook`) that occur, how many calls have each, and what each
+    stands for: places in the book's lists, and who started the calls (`_INITIATIONS`)."""
+
+    codes: npt.NDArray[np.int64]
+    counts: npt.NDArray[np.int64]
+    call_type: npt.NDArray[np.int64]
+    by: npt.NDArray[np.int64]
+    raw: npt.NDArray[np.int64]
+    priority: npt.NDArray[np.int64]
+    started: npt.NDArray[np.int64]
+    dense: bool  # whether a table can have an entry for every possible code
+
+    @classmethod
+    def of(
+        cls,
+        code: npt.NDArray[Any],
+        book: _CodeBook,
+        *,
+        taxonomy: Taxonomy,
+        city: str | None,
+    ) -> _CodeCounts:
+        """Count the calls' codes (in `book`); who started them is decided once per pair of
+        initiated_by and initiated_raw values that occurs."""
+        dense = book.size <= _MAX_CODES
+        if dense:
+            per_code = np.bincount(code, minlength=book.size)
+            codes = np.flatnonzero(per_code).astype(np.int64)
+            counts = per_code[codes]
+        else:
+            codes = np.unique(code).astype(np.int64)
+            counts = np.bincount(np.searchsorted(codes, code), minlength=codes.size)
+        call_type, by, raw, priority = book.decode(codes)
+        n_raw = len(book.initiated_raw)
+        pairs, pair_of = np.unique(by * n_raw + raw, return_inverse=True)
+        started = np.array(
+            [
+                _INITIATIONS.index(
+                    initiation_of(
+                        book.initiated_by[pair // n_raw],
+                        book.initiated_raw[pair % n_raw],
+                        taxonomy=taxonomy,
+                        city=city,
+                    )[0]
+                )
+                for pair in pairs.tolist()
+            ],
+            dtype=np.int64,
+        )
+        return cls(
+            codes=codes,
+            counts=counts.astype(np.int64),
+            call_type=call_type,
+            by=by,
+            raw=raw,
+            priority=priority,
+            started=started[pair_of.ravel()] if codes.size else started,
+            dense=dense,
+        )
+
+    def spread(
+        self, values: npt.NDArray[Any], code: npt.NDArray[Any], *, dtype: type[np.generic]
+    ) -> npt.NDArray[Any]:
+        """Each call's value, from `values` per code that occurs (a table lookup)."""
+        if self.dense:
+            table = np.zeros(int(self.codes[-1]) + 1 if self.codes.size else 0, dtype=dtype)
+            table[self.codes] = values
+            looked_up: npt.NDArray[Any] = table[code]
+            return looked_up
+        spread: npt.NDArray[Any] = np.asarray(values, dtype=dtype)[
+            np.searchsorted(self.codes, code)
+        ]
+        return spread
+
+
+def _flag_groups(
+    counted: _CodeCounts, classes: Sequence[CallTypeClass], eligible_tiers: Sequence[Tier]
+) -> npt.NDArray[np.int64]:
+    """Per code that occurs, the flags' number (`_OFFICER`...)."""
+    eligible_tier = np.array([c.tier in tuple(eligible_tiers) for c in classes], dtype=bool)
+    screened_out = np.array([c.screened_out for c in classes], dtype=bool)
+    public = counted.started == _INITIATIONS.index("public")
+    by_type = public & eligible_tier[counted.call_type]
+    after_screening = by_type & ~screened_out[counted.call_type]
+    officer = counted.started == _INITIATIONS.index("officer")
+    groups: npt.NDArray[np.int64] = np.select(
+        [officer, after_screening, by_type, public],
+        [_OFFICER, _AFTER_SCREENING, _BY_TYPE, _PUBLIC],
+        default=_UNKNOWN,
+    )
+    return groups
+
+
+def _overview(
+    row: Sequence[Any],
+    *,
+    n_synthetic: int,
+    book: _CodeBook,
+    counted: _CodeCounts,
+    classes: Sequence[CallTypeClass],
+    taxonomy: Taxonomy,
+    city: str | None,
+    eligible_tiers: Sequence[Tier],
+) -> _Overview:
+    """The input's overview, from the first query's `row` and the calls counted per code."""
+    counts = counted.counts
+    tier_number = np.array([TIERS.index(c.tier) for c in classes], dtype=np.int64)
+    screened_out = [c.screened_out for c in classes]
+    by_tier = np.bincount(tier_number[counted.call_type], counts, len(TIERS))
+    calls_by_tier: dict[str, int] = {
+        tier: int(n) for tier, n in zip(TIERS, by_tier.tolist(), strict=True)
+    }
+    n_raw = len(book.initiated_raw)
+    by_pair = np.bincount(counted.by * n_raw + counted.raw, counts, len(book.initiated_by) * n_raw)
+    split = initiation_split_from_counts(
+        (
+            (book.initiated_by[pair // n_raw], book.initiated_raw[pair % n_raw], int(n))
+            for pair, n in enumerate(by_pair.tolist())
+            if n
+        ),
+        taxonomy=taxonomy,
+        city=city,
+    )
+    n_types = len(book.call_types)
+    by_class = np.bincount(
+        counted.started * n_types + counted.call_type, counts, len(_INITIATIONS) * n_types
+    )
+    eligibility_rows = [
+        (
+            _INITIATIONS[number // n_types],
+            TIERS[tier_number[number % n_types]],
+            screened_out[number % n_types],
+            int(n),
+        )
+        for number, n in enumerate(by_class.tolist())
+        if n
+    ]
+    ranges: dict[str, EligibilityRange] = {
+        population: eligibility_range_from_counts(
+            eligibility_rows, eligible_tiers=tuple(eligible_tiers), population=population
+        )
+        for population in _POPULATIONS
+    }
+    return _Overview(
+        n_calls=int(row[0]),
+        n_synthetic=n_synthetic,
+        n_no_time=int(row[1]),
+        received_from=row[2].isoformat() if row[2] is not None else None,
+        received_to=row[3].isoformat() if row[3] is not None else None,
+        calls_by_tier=MappingProxyType(calls_by_tier),
+        split=split,
+        ranges=MappingProxyType(ranges),
+    )
+
+
+def _local_months(
+    con: duckdb.DuckDBPyConnection,
+    received: npt.NDArray[np.int64],
+    first: int | None,
+    last: int | None,
+    timezone: str,
+) -> tuple[npt.NDArray[np.signedinteger[Any]], tuple[str, ...]]:
+    """Each call's local month of receipt, as an index into the months that have a call.
+
+    `received` holds microseconds since 1970 in UTC (`_NAT`: no time); `first` and `last`
+    are its smallest and largest times. DuckDB's time zone rules decide each month, as
+    ``timezone(tz, received_at)`` would call by call, but they are asked once per hour
+    between `first` and `last`: when an hour begins and ends in the same local month with
+    the same UTC offset, every call in it is in that month too, and a table lookup places
+    it. The calls in the few other hours (a month begins, or the clocks change, within the
+    hour) are converted one by one. A month before year 0 counts as no time, as before.
+    """
+    if first is None or last is None:
+        return np.full(received.size, -1, dtype=np.int8), ()
+    low, high = first // _HOUR_US, last // _HOUR_US
+    dense = high - low + 1 <= _MAX_HOURS
+    if dense:
+        hours = np.arange(low, high + 1, dtype=np.int64)
+    else:
+        hours = np.unique(received[received != _NAT] // _HOUR_US)
+
+    def hour_places(start: int) -> npt.NDArray[np.int64]:
+        """1 + the place in `hours` of each call's hour, for one block (0: no time)."""
+        hour = received[start : start + _BLOCK] // _HOUR_US
+        if dense:
+            hour -= low - 1
+            np.maximum(hour, 0, out=hour)  # no time: far below the first hour
+            return hour
+        places: npt.NDArray[np.int64] = np.searchsorted(hours, hour) + (hour >= hours[0])
+        return places
+
+    # Which hours have calls (a first pass: cheaper than keeping each call's hour).
+    seen = np.zeros(hours.size + 1, dtype=np.int64)
+    for start in range(0, received.size, _BLOCK):
+        seen += np.bincount(hour_places(start), minlength=seen.size)
+    month_of_hour = np.concatenate([[-1], _months_of_hours(con, hours, timezone, dense=dense)])
+    unsettled_hour = month_of_hour == _UNSETTLED_MONTH
+    found = month_of_hour[(seen > 0) & ~unsettled_hour]
+    unsettled_rows: list[npt.NDArray[np.int64]] = []
+    if unsettled_hour.any():
+        for start in range(0, received.size, _BLOCK):
+            unsettled_rows.append(np.flatnonzero(unsettled_hour[hour_places(start)]) + start)
+    unsettled = np.concatenate(unsettled_rows) if unsettled_rows else np.zeros(0, np.int64)
+    if unsettled.size:
+        values, where = np.unique(received[unsettled], return_inverse=True)
+        converted = con.execute(
+            "SELECT u, CAST(year(l) * 12 + month(l) - 1 AS INTEGER) AS m FROM (SELECT u, "
+            "timezone($tz, make_timestamp(u)::TIMESTAMPTZ) AS l FROM "
+            "(SELECT unnest($values) AS u))",
+            {"tz": timezone, "values": values.tolist()},
+        ).fetchnumpy()
+        month_of_value = np.empty(values.size, dtype=np.int64)
+        month_of_value[np.searchsorted(values, np.asarray(converted["u"]))] = converted["m"]
+        unsettled_months = month_of_value[where.ravel()]
+        found = np.concatenate([found, month_of_value])
+    distinct = np.unique(found[found >= 0])
+    # Hours to their month's place among `distinct`; no time and months before year 0: -1
+    # (the hours converted call by call too, for now).
+    kind = _smallest_signed(distinct.size)
+    place = np.searchsorted(distinct, month_of_hour).astype(kind)
+    place[month_of_hour < 0] = -1
+    month_index = np.empty(received.size, dtype=kind)
+    for start in range(0, received.size, _BLOCK):
+        month_index[start : start + _BLOCK] = place[hour_places(start)]
+    if unsettled.size:
+        month_index[unsettled] = np.where(
+            unsettled_months >= 0, np.searchsorted(distinct, unsettled_months), -1
+        )
+    labels = tuple(f"{m // 12:04d}-{m % 12 + 1:02d}" for m in distinct.tolist())
+    return month_index, labels
+
+
+def _months_of_hours(
+    con: duckdb.DuckDBPyConnection, hours: npt.NDArray[np.int64], timezone: str, *, dense: bool
+) -> npt.NDArray[np.int32]:
+    """Per UTC hour (hours since 1970, sorted; `dense`: every hour from the first to the
+    last), the local month code (year * 12 + month - 1) that every moment of the hour has,
+    or `_UNSETTLED_MONTH` where they differ or may differ."""
+    local = "CAST(year({0}) * 12 + month({0}) - 1 AS INTEGER)"
+    source = "range($low, $high + 1) AS t(h)" if dense else "(SELECT unnest($hours) AS h)"
+    parameters: dict[str, Any] = {"tz": timezone, "hour": _HOUR_US}
+    if dense:
+        parameters.update(low=int(hours[0]), high=int(hours[-1]))
+    else:
+        parameters["hours"] = hours.tolist()
+    found = con.execute(
+        f"SELECT h, {local.format('a')} AS m_start, {local.format('b')} AS m_end, "
+        "epoch_us(b) - epoch_us(a) AS elapsed FROM (SELECT h, "
+        "timezone($tz, make_timestamp(h * $hour)::TIMESTAMPTZ) AS a, "
+        f"timezone($tz, make_timestamp(h * $hour + $hour - 1)::TIMESTAMPTZ) AS b FROM {source})",
+        parameters,
+    ).fetchnumpy()
+    start = np.asarray(found["m_start"], dtype=np.int32)
+    same = (start == np.asarray(found["m_end"])) & (np.asarray(found["elapsed"]) == _HOUR_US - 1)
+    month_of_hour = np.empty(hours.size, dtype=np.int32)
+    month_of_hour[np.searchsorted(hours, np.asarray(found["h"]))] = np.where(
+        same, start, _UNSETTLED_MONTH
+    )
+    return month_of_hour
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,43 +860,31 @@ def analyze(
         con.execute("SET enable_progress_bar = false")
         step("read")
         _check_input(con, source)
-        con.execute(
-            "CREATE VIEW calls AS SELECT row_number, received_at, dispatched_at, arrived_at, "
-            "call_type, priority, initiated_by, initiated_raw, lon, lat, "
-            "json_extract_string(extra, '$.synthetic') = 'yes' AS synthetic "
-            f"FROM read_parquet({_literal(str(source))})"
-        )
         step("classify")
         taxonomy = load_taxonomy()
-        classified = classify_calls(con, "calls", taxonomy=taxonomy, city=city, into="classified")
-        ranges: dict[str, EligibilityRange] = {
-            population: eligibility_range(
-                con,
-                "classified",
-                eligible_tiers=tuple(eligible_tiers),
-                population=population,
-            )
-            for population in _POPULATIONS
-        }
-        split = initiation_split(con, "classified", taxonomy=taxonomy, city=city)
-        row = con.execute(
-            "SELECT count(*), count(*) FILTER (synthetic), min(received_at), max(received_at), "
-            "count(*) FILTER (received_at IS NULL) FROM classified"
-        ).fetchone()
-        assert row is not None  # noqa: S101 (an aggregate always returns a row)
-        n_calls, n_synthetic = int(row[0]), int(row[1])
-        received_from = row[2].isoformat() if row[2] is not None else None
-        received_to = row[3].isoformat() if row[3] is not None else None
-        n_no_time = int(row[4])
-        calls = _read_calls(con, timezone, eligible_tiers)
+        calls, overview = _read_calls(
+            con,
+            f"read_parquet({_literal(str(source))})",
+            taxonomy=taxonomy,
+            city=city,
+            timezone=timezone,
+            eligible_tiers=tuple(eligible_tiers),
+        )
+        n_calls, n_synthetic = overview.n_calls, overview.n_synthetic
+        ranges = overview.ranges
+        split = overview.split
 
     step("geography")
     tacoma = _tacoma()
     block_groups = tacoma.areas[BLOCK_GROUPS.key]
     populations = tacoma.population
-    assignments = {
-        key: assign_points(calls.lon, calls.lat, areas) for key, areas in tacoma.areas.items()
-    }
+    # All four layers at once; each point's area number as the smallest integer type that
+    # holds them (a quarter of the memory of int64 for Tacoma's layers).
+    layers = list(tacoma.areas.values())
+    found = assign_points_layers(
+        calls.lon, calls.lat, layers, index_type=_smallest_signed(max(map(len, layers)))
+    )
+    assignments = dict(zip(tacoma.areas, found, strict=True))
     bg_assignment = assignments[BLOCK_GROUPS.key]
 
     step("rates")
@@ -499,7 +894,8 @@ def analyze(
     for geography in DISTRICTS:
         assignment = assignments[geography.key]
         inside = timed & (assignment.area_index >= 0)
-        cell = assignment.area_index[inside] * n_months + calls.month_index[inside]
+        cell = assignment.area_index[inside].astype(np.int64) * n_months
+        cell += calls.month_index[inside]
         counts = np.bincount(cell, minlength=len(assignment.codes) * n_months)
         no_area = np.bincount(calls.month_index[timed & ~inside], minlength=n_months)
         rate_tables[geography.key] = rates_from_counts(
@@ -593,8 +989,8 @@ def analyze(
         source=source,
         n_calls=n_calls,
         n_synthetic=n_synthetic,
-        n_no_time=n_no_time,
-        received=(received_from, received_to),
+        n_no_time=overview.n_no_time,
+        received=(overview.received_from, overview.received_to),
         threshold=threshold,
         parameters={
             "threshold": threshold,
@@ -612,7 +1008,7 @@ def analyze(
         times=times,
         ranges=ranges,
         split=split,
-        calls_by_tier=dict(classified.calls_by_tier),
+        calls_by_tier=dict(overview.calls_by_tier),
         profiles=profiles,
         hotspots=hotspots,
         block_groups=block_groups,

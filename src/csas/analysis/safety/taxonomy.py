@@ -57,6 +57,8 @@ Flag = Literal["weapon", "violence", "injury", "in_progress"]
 Population = Literal["public", "public_and_unknown", "all"]
 TypeField = Literal["call_type", "final_call_type"]
 Match = Literal["exact", "prefix", "none"]
+Initiation = Literal["officer", "public", "unknown"]
+InitiationSource = Literal["profile", "vera", "unknown"]
 
 #: The tiers, from least to most police involvement, then "not-assessed".
 TIERS: tuple[Tier, ...] = get_args(Tier)
@@ -246,6 +248,10 @@ class Taxonomy:
         for entries in prefixes.values():
             entries.sort(key=lambda e: (-len(e.key), e.category is None, -e.calls, e.row))
         return exact, prefixes
+
+    def check_city(self, city: str | None) -> None:
+        """Raise ValueError if the crosswalk has no call types for `city` (None: any city)."""
+        self._city(city)
 
     def _city(self, city: str | None) -> str | None:
         if city is None:
@@ -741,35 +747,73 @@ def initiation_split(
     """
     taxonomy = taxonomy if taxonomy is not None else load_taxonomy()
     _require(con, table, ["initiated_by", "initiated_raw"])
-    counts = {"officer": 0, "public": 0, "unknown": 0}
-    resolved_with_vera = 0
-    for who, raw, n in _fetch(
+    rows = _fetch(
         con,
         f"SELECT initiated_by, initiated_raw, count(*) FROM {_quote_identifier(table)} "
         "GROUP BY ALL",
-    ):
-        if who in ("officer", "public"):
-            counts[who] += int(n)
-            continue
-        resolved = taxonomy.initiation(raw, city=city)
-        if resolved is None:
-            counts["unknown"] += int(n)
-        else:
-            counts[resolved] += int(n)
+    )
+    return initiation_split_from_counts(rows, taxonomy=taxonomy, city=city)
+
+
+def initiation_of(
+    initiated_by: str | None,
+    initiated_raw: str | None,
+    *,
+    taxonomy: Taxonomy,
+    city: str | None = None,
+) -> tuple[Initiation, InitiationSource]:
+    """Who started a call, and where that answer came from, as `classify_calls` decides.
+
+    ``initiated_by`` decides where it is officer or public (source ``profile``); otherwise
+    ``initiated_raw`` is looked up in Vera's SelfInitiated mapping (source ``vera``), and a
+    value it does not resolve leaves the call ``unknown``.
+
+    >>> initiation_of("unknown", "ONVIEW", taxonomy=load_taxonomy(), city="Seattle")
+    ('officer', 'vera')
+    """
+    if initiated_by == "officer":
+        return "officer", "profile"
+    if initiated_by == "public":
+        return "public", "profile"
+    resolved = taxonomy.initiation(initiated_raw, city=city)
+    if resolved is None:
+        return "unknown", "unknown"
+    return resolved, "vera"
+
+
+def initiation_split_from_counts(
+    counts: Iterable[tuple[str | None, str | None, int]],
+    *,
+    taxonomy: Taxonomy | None = None,
+    city: str | None = None,
+) -> InitiationSplit:
+    """`initiation_split` from calls already counted by (initiated_by, initiated_raw).
+
+    Each item is ``(initiated_by, initiated_raw, calls)``; a pair may appear more than once
+    (its calls add up). This lets a caller that has counted the calls its own way (with
+    numpy, say) get the same split without a table.
+    """
+    taxonomy = taxonomy if taxonomy is not None else load_taxonomy()
+    split = {"officer": 0, "public": 0, "unknown": 0}
+    resolved_with_vera = 0
+    for who, raw, n in counts:
+        initiation, source = initiation_of(who, raw, taxonomy=taxonomy, city=city)
+        split[initiation] += int(n)
+        if source == "vera":
             resolved_with_vera += int(n)
-    total = sum(counts.values())
+    total = sum(split.values())
 
     def share(part: int) -> float | None:
         return part / total if total else None
 
     return InitiationSplit(
         n=total,
-        officer=counts["officer"],
-        public=counts["public"],
-        unknown=counts["unknown"],
-        officer_share=share(counts["officer"]),
-        public_share=share(counts["public"]),
-        unknown_share=share(counts["unknown"]),
+        officer=split["officer"],
+        public=split["public"],
+        unknown=split["unknown"],
+        officer_share=share(split["officer"]),
+        public_share=share(split["public"]),
+        unknown_share=share(split["unknown"]),
         resolved_with_vera=resolved_with_vera,
         method=(
             "initiated_by from the ingestion profile's mapping of the source's own field; "
@@ -838,6 +882,17 @@ def eligibility_range(
         population: ``public`` (default: demand from the public, officer-initiated and
             unknown calls left out), ``public_and_unknown`` or ``all``.
     """
+    _check_eligibility(eligible_tiers, population)
+    _require(con, table, ["tier", "screened_out", "initiation"])
+    rows = _fetch(
+        con,
+        f"SELECT initiation, tier, screened_out, count(*) FROM {_quote_identifier(table)} "
+        "GROUP BY ALL",
+    )
+    return eligibility_range_from_counts(rows, eligible_tiers=eligible_tiers, population=population)
+
+
+def _check_eligibility(eligible_tiers: Sequence[Tier], population: Population) -> None:
     tiers = tuple(eligible_tiers)
     unknown_tiers = [t for t in tiers if t not in TIERS]
     if unknown_tiers or not tiers:
@@ -846,25 +901,44 @@ def eligibility_range(
         raise ValueError("'not-assessed' cannot be eligible: it means nobody judged the type")
     if population not in get_args(Population):
         raise ValueError(f"population must be one of {get_args(Population)}, not {population!r}")
-    _require(con, table, ["tier", "screened_out", "initiation"])
+
+
+def eligibility_range_from_counts(
+    counts: Iterable[tuple[str | None, str | None, bool | None, int]],
+    *,
+    eligible_tiers: Sequence[Tier] = DEFAULT_ELIGIBLE_TIERS,
+    population: Population = "public",
+) -> EligibilityRange:
+    """`eligibility_range` from calls already counted by (initiation, tier, screened_out).
+
+    Each item is ``(initiation, tier, screened_out, calls)``, the columns `classify_calls`
+    writes; a combination may appear more than once (its calls add up). A missing value
+    (None) counts as SQL's NULL does in `eligibility_range`: in no population, no tier, and
+    never as passing the screening. This lets a caller that has counted the calls its own
+    way get the same range without a table.
+    """
+    _check_eligibility(eligible_tiers, population)
+    tiers = tuple(eligible_tiers)
     included = {
-        "public": ["public"],
-        "public_and_unknown": ["public", "unknown"],
-        "all": ["public", "unknown", "officer"],
+        "public": ("public",),
+        "public_and_unknown": ("public", "unknown"),
+        "all": ("public", "unknown", "officer"),
     }[population]
-    inside = "list_contains($included, initiation)"
-    eligible = f"{inside} AND list_contains($tiers, tier)"
-    (row,) = _fetch(
-        con,
-        f"SELECT count(*) FILTER ({inside}), count(*) FILTER ({eligible}), "
-        f"count(*) FILTER ({eligible} AND NOT screened_out), "
-        f"count(*) FILTER ({inside} AND tier = 'not-assessed'), "
-        f"count(*) FILTER (NOT {inside} AND initiation = 'officer'), "
-        f"count(*) FILTER (NOT {inside} AND initiation = 'unknown') "
-        f"FROM {_quote_identifier(table)}",
-        {"included": included, "tiers": list(tiers)},
-    )
-    n, by_type, screened, not_assessed, officer, unknown = (int(v) for v in row)
+    n = by_type = screened = not_assessed = officer = unknown = 0
+    for initiation, tier, screened_out, calls in counts:
+        calls = int(calls)
+        if initiation in included:
+            n += calls
+            if tier in tiers:
+                by_type += calls
+                if screened_out is not None and not screened_out:
+                    screened += calls
+            if tier == "not-assessed":
+                not_assessed += calls
+        elif initiation == "officer":
+            officer += calls
+        elif initiation == "unknown":
+            unknown += calls
 
     def share(part: int) -> float | None:
         return part / n if n else None
@@ -919,7 +993,10 @@ __all__ = [
     "call_type_key",
     "classify_calls",
     "eligibility_range",
+    "eligibility_range_from_counts",
+    "initiation_of",
     "initiation_split",
+    "initiation_split_from_counts",
     "load_crosswalk",
     "load_screening_rules",
     "load_self_initiated",
