@@ -196,3 +196,22 @@ def test_local_hours_match_the_standard_library_across_daylight_saving_changes()
         local = dt.datetime.fromtimestamp(second, tz=zone)
         expected[local.weekday(), local.hour] += 1
     assert profile.counts.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize(
+    "days",
+    [
+        [19723, 19723, 19725, 19724, 19723],  # a few days of 2024
+        [5, -3, 5, 0],  # before 1970
+        [0, 10**9, 3],  # far apart: the sorting path
+        [42],
+    ],
+)
+def test_distinct_days_is_numpys_unique_with_inverse(days: list[int]) -> None:
+    from csas.analysis.safety.measures import _distinct_days
+
+    values = np.array(days, dtype=np.int64)
+    distinct, position = _distinct_days(values)
+    expected, inverse = np.unique(values, return_inverse=True)
+    assert distinct.tolist() == expected.tolist()
+    assert position.tolist() == inverse.ravel().tolist()

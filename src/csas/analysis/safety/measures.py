@@ -1417,8 +1417,8 @@ def _local_weekday_hour(
         return int(delta.total_seconds()) if delta is not None else 0
 
     seconds = times.astype("datetime64[s]").astype(np.int64)
-    distinct, position = np.unique(seconds // 86400, return_inverse=True)
-    position = position.ravel()
+    days = seconds // 86400
+    distinct, position = _distinct_days(days)
     starts = [offset_at(day * 86400) for day in distinct.tolist()]
     offset = np.array(starts, dtype=np.int64)[position]
     for index, day in enumerate(distinct.tolist()):
@@ -1436,6 +1436,23 @@ def _local_weekday_hour(
     local = seconds + offset
     # 1 January 1970 was a Thursday (weekday 3).
     return (local // 86400 + 3) % 7, local // 3600 % 24
+
+
+def _distinct_days(days: IntArray) -> tuple[IntArray, IntArray]:
+    """The sorted distinct days and each value's index among them (``np.unique`` with
+    ``return_inverse``), by counting when the days span a short range, as a year of calls
+    does: counting 10 million calls takes a fraction of the sort ``np.unique`` does."""
+    if days.size:
+        first, last = int(days.min()), int(days.max())
+        span = last - first + 1
+        if span <= 4 * days.size + 100_000:
+            shifted = days - first
+            present = np.bincount(shifted, minlength=span) > 0
+            distinct = np.flatnonzero(present) + first
+            rank = np.cumsum(present) - 1
+            return distinct.astype(np.int64), rank[shifted]
+    found, position = np.unique(days, return_inverse=True)
+    return found, position.ravel()
 
 
 def _zone(name: object) -> zoneinfo.ZoneInfo:
