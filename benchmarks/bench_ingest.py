@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_ingest.py            # 2,000,000 rows
     .venv/bin/python benchmarks/bench_ingest.py --rows 10000000 --memory-limit 2GB
+    .venv/bin/python benchmarks/bench_ingest.py --csv calls.csv --profile tacoma-synthetic
 
 Writes a synthetic CSV in the columns and time formats of Seattle's SPD Call Data export (made
 up, deterministic: every value is a hash of the row number), then times, in the same run:
@@ -12,6 +13,10 @@ up, deterministic: every value is a hash of the row number), then times, in the 
   coordinates, swap check, duplicates, validation report, atomic write);
 * optionally (``--state-plane``) the same rows with coordinates in Washington State Plane
   South (EPSG:2927, US feet), projected with pyproj in batches.
+
+With ``--csv`` an existing file is timed instead (say one from ``csas safety synth``), with
+``--profile``. The csas line is followed by the seconds of each step of the fastest run (the
+names `ingest` passes to ``progress``).
 
 About 1 row in 1,000 is made bad (unparseable time, swapped coordinates, a duplicate) so the
 checks have work to do. Prints rows/s, the ratios csas / baseline and csas / floor, and the
@@ -34,7 +39,7 @@ import duckdb
 import yaml
 
 from csas.analysis.safety.ingest import ingest
-from csas.analysis.safety.profiles import bundled_profiles, profile_from_mapping
+from csas.analysis.safety.profiles import bundled_profiles, load_profile, profile_from_mapping
 
 _CALL_TYPES = [
     "SUSPICIOUS PERSON, VEHICLE OR INCIDENT",
@@ -103,22 +108,22 @@ def baseline(path: Path, output: Path, memory_limit: str) -> float:
         con.execute("SET enable_progress_bar = false")
         started = time.perf_counter()
         con.execute(
-            "COPY (SELECT * FROM read_csv($path, all_varchar = true, header = true)) "
-            "TO $out (FORMAT parquet, COMPRESSION zstd)",
+            "COPY (SELECT * FROM read_csv($path, all_varchar = true, header = true, "
+            "ignore_errors = true)) TO $out (FORMAT parquet, COMPRESSION zstd)",
             {"path": str(path), "out": str(output)},
         )
         return time.perf_counter() - started
 
 
-def floor(path: Path, memory_limit: str) -> float:
+def floor(path: Path, memory_limit: str, column: str = "Initial Call Type") -> float:
     """The issue's floor: DuckDB reading the same CSV and grouping it by call type."""
+    quoted = '"' + column.replace('"', '""') + '"'
     with duckdb.connect(config={"memory_limit": memory_limit}) as con:
         con.execute("SET enable_progress_bar = false")
         started = time.perf_counter()
-        con.execute(
-            'SELECT "Initial Call Type", count(*) FROM read_csv($path, header = true) GROUP BY 1',
-            {"path": str(path)},
-        ).fetchall()
+        # The column name is the profile's, quoted as an identifier.
+        sql = f"SELECT {quoted}, count(*) FROM read_csv($path, header = true, ignore_errors = true)"  # noqa: S608
+        con.execute(sql + " GROUP BY 1", {"path": str(path)}).fetchall()
         return time.perf_counter() - started
 
 
@@ -137,9 +142,13 @@ def state_plane_profile() -> dict[str, Any]:
 
 def timed_ingest(
     csv_path: Path, profile: str | dict[str, Any], work: Path, memory_limit: str
-) -> tuple[float, float, dict[str, Any]]:
-    """Run in a child process: (seconds, the child's peak resident MB, the report)."""
+) -> tuple[float, float, dict[str, Any], list[tuple[str, float]]]:
+    """Run in a child process: (seconds, the child's peak resident MB, the report, steps).
+
+    The steps are each step's name and seconds, as `ingest` reports them to ``progress``.
+    """
     checked = profile_from_mapping(profile) if isinstance(profile, dict) else profile
+    marks: list[tuple[str, float]] = []
     started = time.perf_counter()
     report = ingest(
         csv_path,
@@ -147,10 +156,14 @@ def timed_ingest(
         output=work / "calls.parquet",
         memory_limit=memory_limit,
         temp_directory=work,
+        progress=lambda step: marks.append((step, time.perf_counter())),
     )
-    seconds = time.perf_counter() - started
+    ended = time.perf_counter()
+    seconds = ended - started
+    ends = [at for _, at in marks[1:]] + [ended]
+    steps = [(name, end - at) for (name, at), end in zip(marks, ends, strict=True)]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return seconds, peak_mb, report.to_dict()
+    return seconds, peak_mb, report.to_dict(), steps
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-limit", default="2GB")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best counts")
     parser.add_argument("--state-plane", action="store_true", help="also time EPSG:2927 input")
+    parser.add_argument("--csv", type=Path, help="time this existing CSV instead of writing one")
+    parser.add_argument("--profile", default="seattle-spd", help="the profile for --csv")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="csas-bench-") as folder:
@@ -166,44 +181,54 @@ def main(argv: list[str] | None = None) -> int:
         cases: list[tuple[str, str, str | dict[str, Any], bool]] = [
             ("seattle-spd profile", "calls.csv", "seattle-spd", False)
         ]
-        if args.state_plane:
+        if args.csv is not None:
+            cases = [(f"{args.csv.name}, {args.profile} profile", "", args.profile, False)]
+        elif args.state_plane:
             cases.append(("EPSG:2927 x/y", "calls_2927.csv", state_plane_profile(), True))
         for label, name, profile, state_plane in cases:
-            csv_path = work / name
-            started = time.perf_counter()
-            write_synthetic_csv(csv_path, args.rows, state_plane=state_plane)
-            size_mb = csv_path.stat().st_size / 1e6
-            print(
-                f"{label}: wrote {args.rows:,} rows ({size_mb:,.0f} MB) "
-                f"in {time.perf_counter() - started:.1f} s"
-            )
+            if args.csv is not None:
+                csv_path = args.csv
+                print(f"{label}: {csv_path.stat().st_size / 1e6:,.0f} MB")
+            else:
+                csv_path = work / name
+                started = time.perf_counter()
+                write_synthetic_csv(csv_path, args.rows, state_plane=state_plane)
+                size_mb = csv_path.stat().st_size / 1e6
+                print(
+                    f"{label}: wrote {args.rows:,} rows ({size_mb:,.0f} MB) "
+                    f"in {time.perf_counter() - started:.1f} s"
+                )
             # The three are interleaved and each repeated; the fastest run of each counts, as
             # the one least disturbed by other work on the machine. Each csas run is in a
             # fresh process, so its peak memory is its own.
+            checked = profile_from_mapping(profile) if isinstance(profile, dict) else None
+            call_type = (checked or load_profile(str(profile))).columns["call_type"]
             spawn = multiprocessing.get_context("spawn")
             bases, floors, runs = [], [], []
             for _ in range(args.repeat):
                 bases.append(baseline(csv_path, work / "base.parquet", args.memory_limit))
-                floors.append(floor(csv_path, args.memory_limit))
+                floors.append(floor(csv_path, args.memory_limit, call_type))
                 with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
                     job = pool.submit(timed_ingest, csv_path, profile, work, args.memory_limit)
                     runs.append(job.result())
             base_s, floor_s = min(bases), min(floors)
-            csas_s, _, report = min(runs, key=lambda run: run[0])
+            csas_s, _, report, steps = min(runs, key=lambda run: run[0])
             peak_mb = max(run[1] for run in runs)
+            rows = report["input_rows"]
             print(
                 f"  floor (DuckDB read_csv + GROUP BY type):   {floor_s:6.2f} s "
-                f"{args.rows / floor_s:12,.0f} rows/s"
+                f"{rows / floor_s:12,.0f} rows/s"
             )
             print(
                 f"  baseline (DuckDB read_csv + COPY parquet): {base_s:6.2f} s "
-                f"{args.rows / base_s:12,.0f} rows/s"
+                f"{rows / base_s:12,.0f} rows/s"
             )
             print(
                 f"  csas ingest:                               {csas_s:6.2f} s "
-                f"{args.rows / csas_s:12,.0f} rows/s  {csas_s / base_s:.2f}x baseline, "
+                f"{rows / csas_s:12,.0f} rows/s  {csas_s / base_s:.2f}x baseline, "
                 f"{csas_s / floor_s:.2f}x floor"
             )
+            print("    steps: " + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in steps))
             print(
                 f"  peak resident memory of an ingest process: {peak_mb:,.0f} MB "
                 f"(DuckDB memory_limit {args.memory_limit})"

@@ -393,7 +393,10 @@ def test_ingest_rejects_state_plane_coordinates_that_do_not_project(tmp_path: Pa
     )
     report = run(source, tmp_path, state_plane_profile())
     assert report.rejected_by_reason == {"coordinates_out_of_range": 2}
-    assert [s.row_number for s in report.samples_for("coordinates_out_of_range")] == [1, 3]
+    assert [(s.row_number, s.value) for s in report.samples_for("coordinates_out_of_range")] == [
+        (1, "1e30, 1e30"),  # projected, and failed
+        (3, "NaN, 704889.06"),  # never projected
+    ]
     kept = rows(Path(report.output_path), "row_number, lon, lat")
     assert [r[0] for r in kept] == [2, 4]
     assert kept[0][1:] == kept[1][1:]  # the same pair, projected once, lands in the same place
@@ -437,6 +440,121 @@ def test_ingest_treats_rows_without_a_source_id_as_duplicates_only_when_identica
     report = run(source, tmp_path, profile)
     assert report.duplicates_by_reason == {"duplicate_row": 1}
     assert report.kept_rows == 2
+
+
+def exact_profile(**changes: Any) -> Profile:
+    data: dict[str, Any] = {
+        "profile": "exact",
+        "title": "t",
+        "kind": "calls",
+        "timezone": "UTC",
+        "columns": {
+            "source_id": "id",
+            "call_type": "type",
+            "received_at": "when",
+            "disposition": "disp",
+        },
+        "time_formats": ["iso8601"],
+    }
+    data.update(changes)
+    return profile_from_mapping(data)
+
+
+#: Rejected rows, malformed lines and duplicates mixed, with the outcome of each line.
+EXACT_LINES = [
+    (b"id,type,when,disp", "header"),
+    (b"1,A,2024-01-01T00:00:00Z,X", "kept: row 1"),
+    (b"2,B,2024-01-01 08:00:00,X", "kept: row 2"),
+    (b"1,A,2024-01-01T00:00:00Z,X", "row 3 repeats row 1"),
+    # The same id, text and instant as row 1, but the time written otherwise: not the same row.
+    (b"1,A,2024-01-01T00:00:00+00:00,X", "row 4 repeats row 1's id"),
+    (b"3,,2024-01-01 08:00:00,X", "row 5 has no call type"),
+    (b"bad line with,too,many,fields,here", "line 7 is malformed"),
+    (b"4,C,soon,X", "row 6 has no time"),
+    (b"2,B,2024-01-01 08:00:00,Y", "row 7 repeats row 2's id"),
+    (b"5,D\xff,2024-01-01 08:00:00,X", "line 10 is not UTF-8"),
+    (b"2,B,2024-01-01 08:00:00,Y", "row 8 repeats row 7"),
+    (b"3,E,2024-01-01 08:00:00,X", "kept: row 9 (row 5, with its id, was rejected)"),
+]
+
+
+def test_ingest_numbers_rows_rejections_and_duplicates_exactly(tmp_path: Path) -> None:
+    source = tmp_path / "exact.csv"
+    source.write_bytes(b"\n".join(line for line, _ in EXACT_LINES) + b"\n")
+    report = run(source, tmp_path, exact_profile())
+    assert (report.input_rows, report.kept_rows) == (11, 3)
+    assert [r[0] for r in rows(Path(report.output_path), "row_number")] == [1, 2, 9]
+    assert dict(report.rejected_by_reason) == {
+        "malformed_record": 2,
+        "missing_required_field": 1,
+        "unparseable_timestamp": 1,
+    }
+    assert dict(report.duplicates_by_reason) == {"duplicate_row": 2, "duplicate_source_id": 2}
+    assert [(s.row_number, s.reason, s.column, s.value) for s in report.samples[2:]] == [
+        (5, "missing_required_field", "type", None),
+        (6, "unparseable_timestamp", "when", "soon"),
+        (3, "duplicate_row", None, "repeats row 1"),
+        (8, "duplicate_row", None, "repeats row 7"),
+        (4, "duplicate_source_id", "id", "repeats row 1"),
+        (7, "duplicate_source_id", "id", "repeats row 2"),
+    ]
+    assert [(s.row_number, s.column) for s in report.samples_for("malformed_record")] == [
+        (7, None),
+        (10, "type"),
+    ]
+
+
+def test_ingest_compares_duplicate_candidates_without_lining_up_the_file_when_it_can(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reading the file again lined up with the first read is single-threaded; candidates
+    # that differ in something the first read kept are told apart without it.
+    def lined_up(*args: Any) -> str:
+        raise AssertionError("the file was read again lined up")
+
+    monkeypatch.setattr(ingest_module._Ingestion, "_fetch_sql", lined_up)
+    report = run(SPD, tmp_path)
+    assert dict(report.duplicates_by_reason) == {"duplicate_row": 1, "duplicate_source_id": 1}
+
+
+def test_ingest_keeps_text_beyond_the_sampled_values_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Call types are kept as an ENUM of the values in the first records; later values are
+    # kept as text beside it.
+    monkeypatch.setattr(ingest_module, "_SAMPLE_ROWS", 3)
+    types = [f"CALL TYPE NUMBER {i % 4}" if i < 6 else f"LATER TYPE {i}" for i in range(12)]
+    lines = ["id,type,when,disp"] + [
+        f"{i},{kind},2024-01-01 08:00:00,{'CLEARED BY UNIT' if i % 2 else ''}"
+        for i, kind in enumerate(types)
+    ]
+    source = tmp_path / "types.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = run(source, tmp_path, exact_profile())
+    got = rows(Path(report.output_path), "call_type, disposition")
+    assert got == [(kind, "CLEARED BY UNIT" if i % 2 else None) for i, kind in enumerate(types)]
+
+
+@pytest.mark.parametrize(("extra_line", "ambiguous"), [("", 0), ("3,,1985-06-01 10:00:00\n", 1)])
+def test_ingest_counts_a_dst_change_at_the_new_year_as_the_years_read_decide(
+    extra_line: str, ambiguous: int, tmp_path: Path
+) -> None:
+    # Casablanca's clocks went back an hour at midnight starting 1986, a change found on
+    # 31 December 1985 (UTC). Changes are looked for from 1 January of the earliest year
+    # read, so 00:00:05 on 1 January 1986 counts only when some time (even in a rejected
+    # row) is from 1985.
+    source = tmp_path / "casablanca.csv"
+    source.write_text(
+        "id,type,when\n1,A,1986-01-01 00:00:05\n2,A,1986-03-01 12:00:00\n" + extra_line,
+        encoding="utf-8",
+    )
+    profile = exact_profile(
+        timezone="Africa/Casablanca",
+        columns={"source_id": "id", "call_type": "type", "received_at": "when"},
+    )
+    report = run(source, tmp_path, profile)
+    assert report.kept_rows == 2
+    assert (report.dst_ambiguous, report.dst_nonexistent) == (ambiguous, 0)
 
 
 # -- initiated by ----------------------------------------------------------------------------
@@ -841,7 +959,8 @@ def test_ingest_accounts_for_every_row_of_a_randomly_damaged_file(
 ) -> None:
     rng = random.Random(seed)
     header = SPD.read_text(encoding="utf-8").splitlines()[0]
-    lines, expected, written = [header], {"kept": 0}, []
+    lines, expected = [header], {"kept": 0}
+    written: list[str] = []
     for number in range(rng.randint(0, 60)):
         roll = rng.random()
         if roll < 0.55 or not written:
