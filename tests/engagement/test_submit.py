@@ -213,3 +213,26 @@ def test_an_opted_in_respondent_is_sent_to_the_contact_page(small_survey: Survey
     reply = client.post(page)
     assert reply.status_code == 302
     assert reply["Location"].endswith(f"/r/{response.public_id}/contact/")
+
+
+def test_a_question_added_to_the_survey_is_checked_before_submitting(
+    small_survey: Survey,
+) -> None:
+    response, _page = _filled(Client(), small_survey)
+    assert response.ready
+    feel_day = Question.objects.get(survey=small_survey, key="feel_day")
+    Question.objects.create(
+        survey=small_survey,
+        section=feel_day.section,
+        key="feel_night",
+        kind=feel_day.kind,
+        text="How safe do you feel after dark?",
+        required=True,
+        order=feel_day.order + 1,
+    )
+    response.refresh_from_db()
+    assert not response.ready
+    with pytest.raises(AnswerError) as caught:
+        response_submit_by_token(slug=small_survey.slug, token=str(response.public_id))
+    assert caught.value.key == "feel_night"
+    assert Response.objects.get().status == "in_progress"

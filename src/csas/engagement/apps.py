@@ -5,3 +5,6 @@ class EngagementConfig(AppConfig):
     name = "csas.engagement"
     label = "engagement"
     verbose_name = "Engagement"
+
+    def ready(self) -> None:
+        from csas.engagement import signals  # noqa: F401 (connects the receivers)
