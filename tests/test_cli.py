@@ -229,3 +229,58 @@ def test_safety_commands_explain_bad_input_without_a_traceback(
     assert message in error
     assert "Traceback" not in error
     assert not (tmp_path / "out").exists()
+
+
+def test_safety_run_ingests_and_analyses_in_one_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from csas.cli import main
+
+    calls, out = tmp_path / "calls.csv", tmp_path / "out"
+    synth = ["safety", "synth", "--rows", "5000", "--seed", "3", "--year", "2024", str(calls)]
+    assert main([*synth, "--bad-rows", "0.05"]) == 0
+    capsys.readouterr()
+    command = ["safety", "run", str(calls), "--profile", "tacoma-synthetic", "--out", str(out)]
+    extra = ["--report", str(tmp_path / "report.json"), "--n-boot", "20", "--permutations", "99"]
+    assert main([*command, *extra]) == 0
+    error = capsys.readouterr().err
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["output_path"] is None
+    assert f"5000 rows read: {report['kept_rows']} kept, {report['rejected_rows']} rejected" in (
+        error
+    )
+    assert f"Analysed {report['kept_rows']:,} calls (SYNTHETIC input)" in error
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["input"]["file"] == "calls.csv"
+    assert summary["parameters"]["n_boot"] == 20
+    # No normalised file unless asked for; with --normalised, there it is.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.csv", "out", "report.json"]
+    assert main([*command, "--normalised", str(tmp_path / "calls.parquet")]) == 0
+    assert f"-> {tmp_path / 'calls.parquet'}" in capsys.readouterr().err
+    assert (tmp_path / "calls.parquet").is_file()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["{tmp}/nope.csv", "--profile", "seattle-spd"], "nope.csv: no such file"),
+        (["{fixture}", "--profile", "portland"], "seattle-spd"),
+        (["{fixture}", "--profile", "seattle-spd", "--n-boot", "0"], "n_boot must be"),
+    ],
+)
+def test_safety_run_explains_bad_input_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], message: str
+) -> None:
+    from csas.cli import main
+
+    fixture = Path(__file__).parent / "analysis" / "safety" / "fixtures" / "spd_calls.csv"
+    filled = [
+        a.replace("{tmp}", str(tmp_path)).replace("{fixture}", str(fixture)) for a in arguments
+    ]
+    assert main(["safety", "run", *filled, "--out", str(tmp_path / "out")]) == 1
+    error = capsys.readouterr().err
+    assert message in error
+    assert "Traceback" not in error
+    assert not (tmp_path / "out").exists()

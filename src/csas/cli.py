@@ -7,6 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from csas.analysis.safety.ingest import IngestReport
 
 
 def _setup(data_dir: str | None = None) -> None:
@@ -155,16 +161,23 @@ def cmd_safety_ingest(args: argparse.Namespace) -> int:
         except (ProfileError, ValueError, FileNotFoundError) as exc:
             console.print(f"[red]csas safety ingest:[/red] {exc}")
             return 1
+    _print_ingest_report(console, report, args.report)
+    return 0
+
+
+def _print_ingest_report(console: Console, report: IngestReport, json_path: str | None) -> None:
+    """Print an `IngestReport`'s account of the rows; write it as JSON to `json_path`."""
+    written = f" -> {report.output_path}" if report.output_path else ""
     console.print(
         f"{report.input_rows} rows read: {report.kept_rows} kept, {report.rejected_rows} "
-        f"rejected, {report.duplicate_rows} duplicates -> {report.output_path}"
+        f"rejected, {report.duplicate_rows} duplicates{written}",
+        soft_wrap=True,
     )
     for reason, count in sorted(report.rejected_by_reason.items()):
         console.print(f"  rejected, {reason}: {count}")
-    if args.report:
-        with open(args.report, "w", encoding="utf-8") as handle:
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as handle:
             handle.write(report.to_json())
-    return 0
 
 
 def cmd_safety_synth(args: argparse.Namespace) -> int:
@@ -249,6 +262,45 @@ def cmd_safety_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_safety_run(args: argparse.Namespace) -> int:
+    """Ingest an export and analyse it in one go (no Parquet file in between by default)."""
+    from rich.console import Console
+
+    from csas.analysis.safety.pipeline import PipelineError, run
+    from csas.analysis.safety.profiles import ProfileError
+
+    console = Console(stderr=True)
+    with console.status("Reading ...") as status:
+        try:
+            result = run(
+                args.input,
+                profile=args.profile,
+                out_dir=args.out,
+                normalised=args.normalised,
+                threshold=args.threshold,
+                seed=args.seed,
+                n_boot=args.n_boot,
+                permutations=args.permutations,
+                city=args.city,
+                timezone=args.timezone,
+                memory_limit=args.memory_limit,
+                progress=lambda step: status.update(f"{step.capitalize()} ..."),
+            )
+        except (ProfileError, PipelineError, ValueError, OSError) as exc:
+            console.print(f"[red]csas safety run:[/red] {exc}", soft_wrap=True)
+            return 1
+    analysis = result.analysis
+    _print_ingest_report(console, result.ingest, args.report)
+    label = " (SYNTHETIC input)" if analysis.synthetic_rows else ""
+    console.print(
+        f"Analysed {analysis.calls:,} calls{label}; {analysis.seconds:.1f} s in all; wrote "
+        f"{len(analysis.files)} files to {analysis.out_dir} (counts under {args.threshold} "
+        "withheld). Next: csas safety report " + str(analysis.out_dir),
+        soft_wrap=True,
+    )
+    return 0
+
+
 def cmd_safety_report(args: argparse.Namespace) -> int:
     """Summarise an analyze output folder in the terminal and as report.md / report.html."""
     from rich.console import Console
@@ -280,6 +332,21 @@ def cmd_safety_report(args: argparse.Namespace) -> int:
         console.print(table)
     console.print(f"Report written to {report.markdown_path} and {report.html_path}")
     return 0
+
+
+def _analysis_options(command: argparse.ArgumentParser) -> None:
+    """The options `safety analyze` and `safety run` share."""
+    command.add_argument("--threshold", type=int, default=10, help="Withhold counts under this.")
+    command.add_argument("--seed", type=int, default=0, help="Bootstrap/permutation seed.")
+    command.add_argument("--n-boot", type=int, default=200, help="Response-time resamples.")
+    command.add_argument(
+        "--permutations", type=int, default=9999, help="Gi* permutations per block group."
+    )
+    command.add_argument(
+        "--city", help="Match call types to this city's crosswalk only (e.g. Seattle)."
+    )
+    command.add_argument("--timezone", default="America/Los_Angeles")
+    command.add_argument("--memory-limit", default="2GB")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -357,18 +424,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("input", metavar="NORMALISED_FILE", help="Parquet from `safety ingest`.")
     analyze.add_argument("--out", required=True, metavar="DIR", help="Folder for the outputs.")
-    analyze.add_argument("--threshold", type=int, default=10, help="Withhold counts under this.")
-    analyze.add_argument("--seed", type=int, default=0, help="Bootstrap/permutation seed.")
-    analyze.add_argument("--n-boot", type=int, default=200, help="Response-time resamples.")
-    analyze.add_argument(
-        "--permutations", type=int, default=9999, help="Gi* permutations per block group."
-    )
-    analyze.add_argument(
-        "--city", help="Match call types to this city's crosswalk only (e.g. Seattle)."
-    )
-    analyze.add_argument("--timezone", default="America/Los_Angeles")
-    analyze.add_argument("--memory-limit", default="2GB")
+    _analysis_options(analyze)
     analyze.set_defaults(func=cmd_safety_analyze)
+
+    run = safety_verbs.add_parser(
+        "run",
+        help="Ingest an export and analyse it in one go (ingest + analyze, no file between).",
+    )
+    run.add_argument("input", help="CSV, Parquet or GeoJSON file.")
+    run.add_argument(
+        "--profile",
+        required=True,
+        help="Shipped profile name or a profile file (docs/safety-profiles.md).",
+    )
+    run.add_argument("--out", required=True, metavar="DIR", help="Folder for the outputs.")
+    run.add_argument(
+        "--normalised", metavar="FILE", help="Also write the normalised Parquet file here."
+    )
+    run.add_argument("--report", help="Also write the validation report as JSON here.")
+    _analysis_options(run)
+    run.set_defaults(func=cmd_safety_run)
 
     report = safety_verbs.add_parser(
         "report", help="Summarise an analyze folder; write report.md and report.html."

@@ -1170,3 +1170,54 @@ def test_profiles_and_ingest_docstring_examples_run() -> None:
     for module in (profiles_module, ingest_module):
         failures, _ = doctest.testmod(module)
         assert failures == 0
+
+
+# ---- ingested: the normalised rows kept in DuckDB for `csas safety run` ---------------------
+
+
+@pytest.mark.parametrize("bad_share", [0.0, 0.1])
+def test_ingested_rows_are_the_parquet_files_rows_in_order(
+    tmp_path: Path, bad_share: float
+) -> None:
+    from csas.analysis.safety.synthetic import SYNTHETIC_PROFILE, generate_calls
+
+    path = tmp_path / "calls.csv"
+    generate_calls(4_000, seed=9, year=2024, out_path=path, bad_share=bad_share)
+    written = ingest_module.ingest(path, profile=SYNTHETIC_PROFILE, output=tmp_path / "a.parquet")
+    columns = ", ".join(c.name for c in ingest_module.NORMALISED_COLUMNS)
+    with ingest_module.ingested(path, profile=SYNTHETIC_PROFILE) as session:
+        assert session.report.output_path is None
+        assert session.report.kept_rows == written.kept_rows
+        rows = f"SELECT {columns} FROM {session.relation}"  # noqa: S608
+        held = session.con.execute(rows).fetchall()
+        labelled = (
+            f"SELECT count(*) FILTER ({session.synthetic_sql}), count(*) FILTER "  # noqa: S608
+            f"(json_extract_string(extra, '$.synthetic') = 'yes') FROM {session.relation}"
+        )
+        synthetic = session.con.execute(labelled).fetchone()
+        con = session.con
+    with duckdb.connect() as other:
+        # As the session's: Python never equates times in a repeated hour across zones.
+        other.execute("SET TimeZone = 'UTC'")
+        stored = other.execute(
+            f"SELECT {columns} FROM read_parquet($p)",  # noqa: S608
+            {"p": str(tmp_path / "a.parquet")},
+        ).fetchall()
+    assert held == stored
+    assert synthetic == (written.kept_rows, written.kept_rows)
+    with pytest.raises(duckdb.ConnectionException):
+        con.execute("SELECT 1")
+
+
+def test_ingested_rows_without_a_synthetic_column_are_not_synthetic() -> None:
+    fixture = Path(__file__).parent / "fixtures" / "spd_calls.csv"
+    with ingest_module.ingested(fixture, profile="seattle-spd") as session:
+        counts = (
+            f"SELECT count(*), count(*) FILTER ({session.synthetic_sql}), "  # noqa: S608
+            f"list(DISTINCT initiated_by ORDER BY initiated_by) FROM {session.relation}"
+        )
+        counted = session.con.execute(counts).fetchone()
+    assert counted is not None
+    assert counted[0] == session.report.kept_rows > 0
+    assert counted[1] == 0
+    assert set(counted[2]) <= {"officer", "public", "unknown"}

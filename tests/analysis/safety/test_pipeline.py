@@ -512,3 +512,140 @@ def test_an_empty_table_is_analysed_with_everything_withheld(tmp_path: Path) -> 
     assert result.summary["input"]["calls"] is None
     assert result.summary["rates"]["council_district"]["months"] == []
     assert Path(write_report(tmp_path / "out").html_path).is_file()
+
+
+# ---- run: ingest and analyse in one go --------------------------------------------------------
+
+
+def _same_outputs(first: Path, second: Path) -> None:
+    """Every output file byte for byte the same, but the input's name in summary.json."""
+    assert sorted(p.name for p in first.iterdir()) == sorted(p.name for p in second.iterdir())
+    for path in first.iterdir():
+        if path.name == "summary.json":
+            one, two = (
+                json.loads(p.read_text(encoding="utf-8")) for p in (path, second / path.name)
+            )
+            one["input"].pop("file")
+            two["input"].pop("file")
+            assert one == two
+        else:
+            assert path.read_bytes() == (second / path.name).read_bytes(), path.name
+
+
+def _report_without_paths(report: Any) -> dict[str, Any]:
+    found: dict[str, Any] = report.to_dict()
+    for key in ("seconds", "output_path"):
+        found.pop(key)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("source", "profile", "options"),
+    [
+        ("synthetic", SYNTHETIC_PROFILE, {}),
+        ("spd_calls.csv", "seattle-spd", {"city": "Seattle", "threshold": 2}),
+        ("tpd_crime.geojson", "tacoma-tpd-crime", {"threshold": 1}),
+    ],
+)
+def test_run_writes_what_ingest_then_analyze_write(
+    tmp_path: Path, source: str, profile: str, options: dict[str, Any]
+) -> None:
+    if source == "synthetic":
+        path = tmp_path / "calls.csv"
+        generate_calls(8_000, seed=4, year=2024, out_path=path, bad_share=0.05)
+    else:
+        path = FIXTURES / source
+    report = ingest(path, profile=profile, output=tmp_path / "two-step.parquet")
+    two_step = run_analysis(tmp_path / "two-step.parquet", tmp_path / "two-step", **options)
+    steps: list[str] = []
+    result = pipeline.run(
+        path,
+        profile=profile,
+        out_dir=tmp_path / "run",
+        normalised=tmp_path / "run.parquet",
+        permutations=199,
+        n_boot=30,
+        progress=steps.append,
+        **options,
+    )
+    _same_outputs(tmp_path / "two-step", tmp_path / "run")
+    assert result.analysis.summary["input"]["file"] == path.name
+    assert result.analysis.calls == two_step.calls == report.kept_rows
+    assert result.analysis.synthetic_rows == two_step.synthetic_rows
+    assert _report_without_paths(result.ingest) == _report_without_paths(report)
+    assert result.ingest.output_path == str(tmp_path / "run.parquet")
+    with duckdb.connect() as con:
+        differing = con.execute(
+            "SELECT count(*) FROM (SELECT * FROM read_parquet($a) EXCEPT ALL "
+            "SELECT * FROM read_parquet($b))",
+            {"a": str(tmp_path / "two-step.parquet"), "b": str(tmp_path / "run.parquet")},
+        ).fetchone()
+    assert differing == (0,)
+    assert steps[0] == "read"
+    assert "write normalised" in steps
+    assert steps[-1] == "write"
+
+
+def test_run_writes_no_normalised_file_unless_asked(tmp_path: Path) -> None:
+    generate_calls(3_000, seed=2, year=2024, out_path=tmp_path / "calls.csv")
+    result = pipeline.run(
+        tmp_path / "calls.csv",
+        profile=SYNTHETIC_PROFILE,
+        out_dir=tmp_path / "out",
+        permutations=99,
+        n_boot=10,
+    )
+    assert result.ingest.output_path is None
+    assert json.loads(result.ingest.to_json())["output_path"] is None
+    assert result.analysis.synthetic_rows == result.analysis.calls == 3_000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.csv", "out"]
+    assert sorted(Path(f).name for f in result.analysis.files) == sorted(OUTPUT_FILES)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"n_boot": 0}, "n_boot must be a positive integer"),
+        ({"permutations": -1}, "permutations must be 0 or more"),
+        ({"alpha": 1.0}, "alpha must be between 0 and 1"),
+        ({"threshold": 0}, "threshold must be a positive whole number"),
+        ({"timezone": "Mars/Olympus"}, "'Mars/Olympus' is not an IANA time zone"),
+        ({"eligible_tiers": ("community-only", "anyone")}, r"unknown tier\(s\) \['anyone'\]"),
+    ],
+)
+def test_run_checks_its_parameters_before_reading_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: dict[str, Any], message: str
+) -> None:
+    def no_reading(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the input was read")
+
+    monkeypatch.setattr(pipeline, "ingested", no_reading)
+    with pytest.raises(ValueError, match=message):
+        pipeline.run(
+            FIXTURES / "spd_calls.csv",
+            profile="seattle-spd",
+            out_dir=tmp_path / "out",
+            **options,
+        )
+    assert not (tmp_path / "out").exists()
+
+
+def test_analyze_checks_the_same_parameters(analysed: tuple[Path, Path], tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="n_boot must be a positive integer"):
+        analyze(analysed[0], out_dir=tmp_path / "out", n_boot=0)
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_names_a_missing_or_unreadable_input_and_writes_nothing(tmp_path: Path) -> None:
+    from csas.analysis.safety.ingest import IngestError
+
+    with pytest.raises(IngestError, match=r"nope\.csv: no such file"):
+        pipeline.run(tmp_path / "nope.csv", profile="seattle-spd", out_dir=tmp_path / "out")
+    with pytest.raises(IngestError, match="the output would overwrite the input"):
+        pipeline.run(
+            FIXTURES / "spd_calls.csv",
+            profile="seattle-spd",
+            out_dir=tmp_path / "out",
+            normalised=FIXTURES / "spd_calls.csv",
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -85,7 +85,7 @@ import tempfile
 import time
 import uuid
 import zoneinfo
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
@@ -257,7 +257,8 @@ class IngestReport:
     ``input_rows == kept_rows + rejected_rows + duplicate_rows`` always holds.
 
     Fields:
-        input_path / output_path: the files read and written.
+        input_path / output_path: the files read and written (output_path None when the
+            rows were analysed in memory without writing Parquet: `ingested`).
         profile: the profile's name.
         input_format: csv, parquet or geojson.
         input_rows: data rows (records) in the input.
@@ -280,7 +281,7 @@ class IngestReport:
     """
 
     input_path: str
-    output_path: str
+    output_path: str | None
     profile: str
     input_format: str
     input_rows: int
@@ -399,19 +400,78 @@ def ingest(
             the column expected).
         IngestError: the file is missing or cannot be read as the format given.
     """
+    with ingested(
+        path,
+        profile=profile,
+        output=output,
+        input_format=input_format,
+        memory_limit=memory_limit,
+        threads=threads,
+        temp_directory=temp_directory,
+        sample_size=sample_size,
+        batch_size=batch_size,
+        max_geojson_bytes=max_geojson_bytes,
+        progress=progress,
+    ) as session:
+        return session.report
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """An ingested export still held by its DuckDB connection (see `ingested`).
+
+    Fields:
+        con: the connection; its table ``records`` holds every input record, and the view
+            `relation` the kept rows in the normalised schema, in file order.
+        relation: the name of that view: what the normalised Parquet file would hold, to
+            read with SQL on `con` while the session lasts.
+        report: the `IngestReport` (``output_path`` None when no Parquet file was written).
+        synthetic_sql: a condition on `relation` true exactly for rows whose ``extra`` has
+            ``synthetic`` = ``yes`` (the generator's label), cheaper than reading the JSON.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    relation: str
+    report: IngestReport
+    synthetic_sql: str
+
+
+@contextlib.contextmanager
+def ingested(
+    path: str | os.PathLike[str],
+    *,
+    profile: Profile | str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+    input_format: InputFormat | None = None,
+    memory_limit: str = "2GB",
+    threads: int | None = None,
+    temp_directory: str | os.PathLike[str] | None = None,
+    sample_size: int = 20,
+    batch_size: int = 1_000_000,
+    max_geojson_bytes: int = 1 << 30,
+    progress: ProgressCallback | None = None,
+) -> Iterator[Ingested]:
+    """Ingest like `ingest`, then keep the normalised rows in DuckDB for the caller to read.
+
+    For one command that ingests and analyses (`csas safety run`): the rows are read from
+    memory instead of being written to Parquet and read back. The Parquet file is written
+    only when `output` is given. Arguments as for `ingest`; the working database and its
+    connection are gone when the ``with`` block ends.
+    """
     started = time.perf_counter()
     if not isinstance(profile, Profile):
         profile = load_profile(profile)
     source_path = Path(path)
-    output_path = Path(output)
+    output_path = None if output is None else Path(output)
     if sample_size < 0 or batch_size < 1:
         raise ValueError("sample_size must be >= 0 and batch_size >= 1")
     if not source_path.is_file():
         raise IngestError(f"{source_path}: no such file")
-    if output_path.resolve() == source_path.resolve():
+    if output_path is not None and output_path.resolve() == source_path.resolve():
         raise IngestError(f"{output_path}: the output would overwrite the input")
     fmt = _detect_format(source_path, profile, input_format)
-    output_path.parent.mkdir(parents=True, exist_ok=True)
+    if output_path is not None:
+        output_path.parent.mkdir(parents=True, exist_ok=True)
 
     def step(name: str) -> None:
         if progress is not None:
@@ -444,12 +504,19 @@ def ingest(
             ingestion.project(batch_size)
         step("duplicates")
         ingestion.find_duplicates()
-        step("write")
-        ingestion.write(output_path)
+        if output_path is not None:
+            step("write")
+            ingestion.write(output_path)
         step("report")
-        return ingestion.report(
+        report = ingestion.report(
             source_path, output_path, fmt, time.perf_counter() - started, source.warnings
         )
+        _execute(con, f"CREATE TEMP VIEW {_RELATION} AS {ingestion.relation_sql()}")
+        yield Ingested(con, _RELATION, report, ingestion.synthetic_sql())
+
+
+#: The view `ingested` leaves the normalised rows in.
+_RELATION = "normalised_calls"
 
 
 def _detect_format(path: Path, profile: Profile, given: InputFormat | None) -> InputFormat:
@@ -1164,11 +1231,13 @@ class _Ingestion:
             return f"coalesce(CAST(e_{alias} AS VARCHAR), o_{alias})"
         return alias
 
-    def _records_sql(self, where: str = "true") -> str:
-        """SELECT of `records` (the rows `where` picks) with its row number and text."""
+    def _records_sql(self, where: str = "true", enums: Sequence[str] = ()) -> str:
+        """SELECT of `records` (the rows `where` picks) with its row number and text, and
+        the ENUM columns (``e_<alias>``) of the `enums` aliases kept as ENUMs."""
         hidden = [f"e_{a}, o_{a}" for a in self.dictionaries]
         exclude = f" EXCLUDE ({', '.join(hidden)})" if hidden else ""
         text = "".join(f", {self._stored_sql(a)} AS {a}" for a in self.dictionaries)
+        text += "".join(f", e_{a}" for a in enums if a in self.dictionaries)
         return f"SELECT rowid + 1 AS row_number, *{exclude}{text} FROM records WHERE {where}"
 
     def read(self) -> None:
@@ -1459,7 +1528,7 @@ class _Ingestion:
 
     def _checked_select(self) -> str:
         """SELECT of every record for the write, with its row number."""
-        return self._records_sql()
+        return self._records_sql(enums=["r_initiated_by"])
 
     def output_sql(self) -> str:
         """The SELECT of the kept rows in the normalised schema, in file order."""
@@ -1475,7 +1544,7 @@ class _Ingestion:
                     else f"CAST(NULL AS TIMESTAMPTZ) AS {name}"
                 )
             elif name == "initiated_by":
-                parts.append(f"{self._initiated_sql()} AS initiated_by")
+                parts.append(f"{self._initiated_of_records()} AS initiated_by")
             elif name == "initiated_raw":
                 parts.append(
                     "r_initiated_by AS initiated_raw"
@@ -1510,6 +1579,29 @@ class _Ingestion:
         # No ORDER BY: with preserve_insertion_order, a filtered scan keeps file order.
         return f"SELECT {', '.join(parts)} FROM checked WHERE code IS NULL"
 
+    def _initiated_of_records(self) -> str:
+        """`_initiated_sql` for `_records_sql`'s rows: where the text is an ENUM, the answer
+        for each of its values is worked out once (by the same SQL) and looked up by code,
+        instead of upper-casing and searching every row's text."""
+        alias = "r_initiated_by"
+        if alias not in self.dictionaries:
+            return self._initiated_sql()
+        if "initiated_of_enum" not in self.params:
+            enum = self.dictionaries[alias]
+            ((answers,),) = _execute(
+                self.con,
+                f"SELECT list({self._initiated_sql()} ORDER BY k) FROM (SELECT "
+                f"CAST(v AS VARCHAR) AS {alias}, enum_code(CAST(v AS {enum})) AS k "
+                f"FROM (SELECT unnest(enum_range(NULL::{enum})) AS v))",
+                self.params,
+            ).fetchall()
+            self.params["initiated_of_enum"] = list(answers)
+        return (
+            f"CASE WHEN e_{alias} IS NOT NULL THEN "
+            f"$initiated_of_enum[CAST(enum_code(e_{alias}) AS INTEGER) + 1] "
+            f"ELSE {self._initiated_sql()} END"
+        )
+
     def _initiated_sql(self) -> str:
         if "initiated_by" not in self.profile.columns:
             return "'unknown'"
@@ -1525,6 +1617,22 @@ class _Ingestion:
             "FROM checked", f"FROM ({self._checked_select()}) AS checked"
         )
         _write_atomically(self.con, sql, self.params, output_path)
+
+    def relation_sql(self) -> str:
+        """The SELECT `write` writes, with its parameters as literals (for a view), and
+        ``_synthetic``: whether the row's kept column ``synthetic`` is ``yes``."""
+        keep = self.profile.keep_columns
+        synthetic = f"k_{keep.index('synthetic')} = 'yes'" if "synthetic" in keep else "false"
+        sql = self.output_sql().replace(
+            " FROM checked",
+            f", {synthetic} AS _synthetic FROM ({self._checked_select()}) AS checked",
+        )
+        return re.sub(r"\$(\w+)", lambda m: _sql_literal(self.params[m.group(1)]), sql)
+
+    @staticmethod
+    def synthetic_sql() -> str:
+        """The condition on `relation_sql`'s rows equal to ``extra->>'synthetic' = 'yes'``."""
+        return "_synthetic"
 
     # -- report --------------------------------------------------------------------------
 
@@ -1652,7 +1760,7 @@ class _Ingestion:
     def report(
         self,
         source_path: Path,
-        output_path: Path,
+        output_path: Path | None,
         fmt: str,
         seconds: float,
         warnings: list[str],
@@ -1763,7 +1871,7 @@ class _Ingestion:
             )
         return IngestReport(
             input_path=str(source_path),
-            output_path=str(output_path),
+            output_path=None if output_path is None else str(output_path),
             profile=profile.name,
             input_format=fmt,
             input_rows=input_rows,
@@ -1906,6 +2014,21 @@ def _inside(
 _PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2"
 
 
+def _sql_literal(value: Any) -> str:
+    """A SQL literal of a parameter's value (text, numbers, booleans, lists of those)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_sql_literal(v) for v in value) + "]"
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
+
+
 def _write_atomically(
     con: duckdb.DuckDBPyConnection, select_sql: str, params: dict[str, Any], output: Path
 ) -> None:
@@ -1933,9 +2056,11 @@ __all__ = [
     "REJECTION_REASONS",
     "IngestError",
     "IngestReport",
+    "Ingested",
     "MissingColumnError",
     "NormalisedColumn",
     "RowProblem",
     "ingest",
+    "ingested",
     "normalised_schema_sql",
 ]

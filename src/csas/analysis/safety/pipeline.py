@@ -49,6 +49,7 @@ import os
 import shutil
 import tempfile
 import time
+import zoneinfo
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +69,7 @@ from csas.analysis.safety.geo import (
     assign_points_layers,
 )
 from csas.analysis.safety.hotspots import gi_star, polygon_neighbours
-from csas.analysis.safety.ingest import NORMALISED_COLUMNS
+from csas.analysis.safety.ingest import NORMALISED_COLUMNS, IngestReport, ingested
 from csas.analysis.safety.measures import (
     AreaWeekProfile,
     EligibilityByArea,
@@ -82,6 +83,7 @@ from csas.analysis.safety.measures import (
     rates_from_counts,
     response_times_from_codes,
 )
+from csas.analysis.safety.profiles import InputFormat, Profile
 from csas.analysis.safety.taxonomy import (
     DEFAULT_ELIGIBLE_TIERS,
     TIERS,
@@ -323,8 +325,7 @@ class _CodeBook:
     len(raw) + raw) * len(priority) + priority``, each part the value's place in its list,
     0 standing for NULL. Whatever the analyses need from these columns is then a lookup of
     that number in a small table, worked out once per distinct value instead of per call,
-    and no text ever reaches Python per call. ``list_position`` is quick here because
-    DuckDB evaluates it once per entry of the Parquet file's dictionary of each column.
+    and no text ever reaches Python per call.
     """
 
     call_types: tuple[str | None, ...]  # None (NULL) first, then the values sorted
@@ -342,21 +343,36 @@ class _CodeBook:
             * len(self.priorities)
         )
 
-    def sql(self) -> tuple[str, dict[str, list[str | None]]]:
-        """The SQL expression of a call's number, and the parameters it uses."""
+    def sql(self, con: duckdb.DuckDBPyConnection) -> str:
+        """The SQL expression of a call's number (ENUM types for its lists made on `con`).
+
+        Each value's place is its code in an ENUM of the list (a hash lookup, where
+        ``list_position`` compares the value with the list's entries one by one: the same
+        answer, as every value is in its list, several times quicker per call read from
+        memory; on Parquet either is worked out once per entry of the file's dictionary).
+        """
         parts = (
-            ("call_type", "csas_types", self.call_types),
-            ("initiated_by", "csas_by", self.initiated_by),
-            ("initiated_raw", "csas_raw", self.initiated_raw),
-            ("priority", "csas_priorities", self.priorities),
+            ("call_type", self.call_types),
+            ("initiated_by", self.initiated_by),
+            ("initiated_raw", self.initiated_raw),
+            ("priority", self.priorities),
         )
         # The arithmetic is done in the type of the result, so that it cannot overflow.
         kind = "INTEGER" if self.size <= np.iinfo(np.int32).max else "BIGINT"
         expression = ""
-        for column, name, values in parts:
-            place = f"CAST(coalesce(list_position(${name}, {column}), 0) AS {kind})"
+        for column, values in parts:
+            if len(values) > 1:
+                name = f"csas_book_{column}"
+                con.execute(
+                    f"CREATE OR REPLACE TYPE {name} AS ENUM "
+                    f"({', '.join(_literal(str(v)) for v in values[1:])})"
+                )
+                code = f"CAST(enum_code(TRY_CAST({column} AS {name})) AS {kind})"
+                place = f"coalesce({code} + 1, CAST(0 AS {kind}))"
+            else:
+                place = f"CAST(0 AS {kind})"
             expression = f"({expression}) * {len(values)} + {place}" if expression else place
-        return expression, {name: list(values[1:]) for _, name, values in parts}
+        return expression
 
     def decode(self, codes: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], ...]:
         """Each number's places in the four lists: (type, by, raw, priority)."""
@@ -388,8 +404,12 @@ def _read_calls(
     city: str | None,
     timezone: str,
     eligible_tiers: Sequence[Tier],
+    synthetic_sql: str = "json_extract_string(extra, '$.synthetic') = 'yes'",
 ) -> tuple[_Calls, _Overview]:
     """Read the per-call columns of `relation` (a normalised table) into numpy, and count.
+
+    `synthetic_sql` is the condition marking a synthetic row (`Ingested.synthetic_sql` where
+    the relation is an ingestion still in memory).
 
     The result is what classifying the calls into a table (`taxonomy.classify_calls`) and
     reading that back gave, without the table: the columns are read in row order as
@@ -412,7 +432,7 @@ def _read_calls(
     book = _CodeBook(_listed(row[8]), _listed(row[9]), _listed(row[10]), _listed(row[11]))
     # A WHERE clause straight on the file is tested once per distinct value of the column.
     ((n_synthetic,),) = con.execute(
-        f"SELECT count(*) FROM {relation} WHERE json_extract_string(extra, '$.synthetic') = 'yes'"
+        f"SELECT count(*) FROM {relation} WHERE {synthetic_sql}"
     ).fetchall()
 
     # Row numbers are read as offsets from the first (NULL: after all of them) to check
@@ -420,9 +440,8 @@ def _read_calls(
     # that every column arrives as a plain array.
     low, high = (0, 0) if row[6] is None else (int(row[6]), int(row[7]))
     narrow = high - low < np.iinfo(np.int32).max - 1
-    code_sql, code_parameters = book.sql()
+    code_sql = book.sql(con)
     parameters: dict[str, Any] = {
-        **code_parameters,
         "low": low,
         "after": high - low + 1 if narrow else int(np.iinfo(np.int64).max),
         "nat": _NAT,
@@ -843,11 +862,10 @@ def analyze(
     """
     started = time.perf_counter()
     source = Path(normalised)
-    target = Path(out_dir)
-    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
-        raise ValueError(f"threshold must be a positive whole number, got {threshold!r}")
-    if target.exists() and not target.is_dir():
-        raise PipelineError(f"{target}: exists and is not a folder")
+    options = _Options(
+        threshold, seed, n_boot, permutations, alpha, city, timezone, tuple(eligible_tiers)
+    )
+    target = _check_options(options, out_dir)
 
     def step(name: str) -> None:
         if progress is not None:
@@ -861,18 +879,155 @@ def analyze(
         step("read")
         _check_input(con, source)
         step("classify")
-        taxonomy = load_taxonomy()
         calls, overview = _read_calls(
             con,
             f"read_parquet({_literal(str(source))})",
-            taxonomy=taxonomy,
+            taxonomy=load_taxonomy(),
             city=city,
             timezone=timezone,
             eligible_tiers=tuple(eligible_tiers),
         )
-        n_calls, n_synthetic = overview.n_calls, overview.n_synthetic
-        ranges = overview.ranges
-        split = overview.split
+    return _analyze_calls(calls, overview, source.name, target, options, started, step)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What `run` did: the ingestion's account of every row and the analysis written."""
+
+    ingest: IngestReport
+    analysis: AnalysisResult
+
+
+def run(
+    path: str | os.PathLike[str],
+    *,
+    profile: Profile | str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    normalised: str | os.PathLike[str] | None = None,
+    input_format: InputFormat | None = None,
+    threshold: int = 10,
+    seed: int = 0,
+    n_boot: int = 200,
+    permutations: int = 9999,
+    alpha: float = 0.05,
+    city: str | None = None,
+    timezone: str = "America/Los_Angeles",
+    eligible_tiers: Sequence[Tier] = DEFAULT_ELIGIBLE_TIERS,
+    memory_limit: str = "2GB",
+    temp_directory: str | os.PathLike[str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
+    """`ingest` an export and `analyze` it in one go, without a Parquet file in between.
+
+    The same outputs as ``ingest`` then ``analyze`` on its Parquet file (byte for byte,
+    but for the input's file name in ``summary.json``): the normalised rows are read
+    from DuckDB's memory instead of being written out and read back. `normalised` also
+    writes the normalised Parquet file, as ``ingest`` would.
+
+    Args: as for `csas.analysis.safety.ingest.ingest` (`path`, `profile`, `input_format`,
+        `memory_limit`, `temp_directory`) and `analyze` (the rest); the parameters are
+        checked before the file is read.
+
+    Raises:
+        What `ingest` and `analyze` raise.
+    """
+    started = time.perf_counter()
+    options = _Options(
+        threshold, seed, n_boot, permutations, alpha, city, timezone, tuple(eligible_tiers)
+    )
+    target = _check_options(options, out_dir)
+    taxonomy = load_taxonomy()
+
+    def step(name: str) -> None:
+        if progress is not None:
+            progress(name)
+
+    with ingested(
+        path,
+        profile=profile,
+        output=normalised,
+        input_format=input_format,
+        memory_limit=memory_limit,
+        temp_directory=temp_directory,
+        # The one step both have: "write" is the analysis's files here.
+        progress=lambda name: step("write normalised" if name == "write" else name),
+    ) as session:
+        step("classify")
+        calls, overview = _read_calls(
+            session.con,
+            session.relation,
+            taxonomy=taxonomy,
+            city=city,
+            timezone=timezone,
+            eligible_tiers=options.eligible_tiers,
+            synthetic_sql=session.synthetic_sql,
+        )
+        report = session.report
+    # The working database is gone: its memory is the analysis's now.
+    analysis = _analyze_calls(calls, overview, Path(path).name, target, options, started, step)
+    return RunResult(report, analysis)
+
+
+def _check_options(options: _Options, out_dir: str | os.PathLike[str]) -> Path:
+    """Raise for a parameter out of range or an output folder that cannot be; the folder."""
+    threshold = options.threshold
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
+        raise ValueError(f"threshold must be a positive whole number, got {threshold!r}")
+    # The measures check these too, but only after the calls are read: `run` would have
+    # ingested a whole file before saying so.
+    n_boot, permutations = options.n_boot, options.permutations
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 1:
+        raise ValueError(f"n_boot must be a positive integer, got {n_boot!r}")
+    if isinstance(permutations, bool) or not isinstance(permutations, int) or permutations < 0:
+        raise ValueError(f"permutations must be 0 or more, got {permutations!r}")
+    if not 0.0 < options.alpha < 1.0:
+        raise ValueError(f"alpha must be between 0 and 1, got {options.alpha!r}")
+    unknown = [tier for tier in options.eligible_tiers if tier not in TIERS]
+    if unknown:
+        raise ValueError(f"eligible_tiers: unknown tier(s) {unknown}; known: {list(TIERS)}")
+    try:
+        zoneinfo.ZoneInfo(options.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"timezone {options.timezone!r} is not an IANA time zone (expected a name such as "
+            "'America/Los_Angeles')"
+        ) from None
+    target = Path(out_dir)
+    if target.exists() and not target.is_dir():
+        raise PipelineError(f"{target}: exists and is not a folder")
+    return target
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The analysis parameters `analyze` and `run` take (see `analyze`)."""
+
+    threshold: int
+    seed: int
+    n_boot: int
+    permutations: int
+    alpha: float
+    city: str | None
+    timezone: str
+    eligible_tiers: tuple[Tier, ...]
+
+
+def _analyze_calls(
+    calls: _Calls,
+    overview: _Overview,
+    source_name: str,
+    target: Path,
+    options: _Options,
+    started: float,
+    step: ProgressCallback,
+) -> AnalysisResult:
+    """Everything after the calls are read: geography, measures, hot spots, the files."""
+    threshold, seed, n_boot = options.threshold, options.seed, options.n_boot
+    permutations, alpha, city = options.permutations, options.alpha, options.city
+    timezone, eligible_tiers = options.timezone, options.eligible_tiers
+    n_calls, n_synthetic = overview.n_calls, overview.n_synthetic
+    ranges = overview.ranges
+    split = overview.split
 
     step("geography")
     tacoma = _tacoma()
@@ -986,7 +1141,7 @@ def analyze(
 
     step("write")
     summary = _summary(
-        source=source,
+        source_name=source_name,
         n_calls=n_calls,
         n_synthetic=n_synthetic,
         n_no_time=overview.n_no_time,
@@ -1086,7 +1241,7 @@ def _profile_summary(profile: TimeProfile) -> dict[str, Any]:
 
 def _summary(
     *,
-    source: Path,
+    source_name: str,
     n_calls: int,
     n_synthetic: int,
     n_no_time: int,
@@ -1151,7 +1306,7 @@ def _summary(
         "schema_version": SCHEMA_VERSION,
         "synthetic": n_synthetic > 0,
         "input": {
-            "file": source.name,
+            "file": source_name,
             "calls": _count(n_calls, threshold),
             "synthetic_rows": _count(n_synthetic, threshold),
             "without_receipt_time": _count(n_no_time, threshold),
@@ -1703,8 +1858,10 @@ __all__ = [
     "Geography",
     "PipelineError",
     "Report",
+    "RunResult",
     "Section",
     "analyze",
     "load_summary",
+    "run",
     "write_report",
 ]
