@@ -39,6 +39,7 @@ and ``report.html``; a synthetic input is labelled as such at the top of both.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import csv
 import functools
@@ -1040,8 +1041,114 @@ def _analyze_calls(
         calls.lon, calls.lat, layers, index_type=_smallest_signed(max(map(len, layers)))
     )
     assignments = dict(zip(tacoma.areas, found, strict=True))
-    bg_assignment = assignments[BLOCK_GROUPS.key]
 
+    # The response times (the longest measure) are worked out on a second thread while
+    # this one does the others: numpy lets go of Python's lock in most of the work, so on
+    # two cores or more the two run side by side. Each reads the calls only and draws from
+    # its own seeded generator, so the results do not depend on the interleaving.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        timing = pool.submit(
+            _response_times, calls, assignments["council_district"], n_boot=n_boot, seed=seed
+        )
+        measured = _other_measures(calls, assignments, populations, options, step)
+        step("response times")
+        times = timing.result()
+    rate_tables, profiles, by_area, weeks, bg_counts, hotspots = measured
+
+    step("write")
+    summary = _summary(
+        source_name=source_name,
+        n_calls=n_calls,
+        n_synthetic=n_synthetic,
+        n_no_time=overview.n_no_time,
+        received=(overview.received_from, overview.received_to),
+        threshold=threshold,
+        parameters={
+            "threshold": threshold,
+            "seed": seed,
+            "n_boot": n_boot,
+            "permutations": permutations,
+            "alpha": alpha,
+            "city": city,
+            "timezone": timezone,
+            "eligible_tiers": list(eligible_tiers),
+        },
+        assignments=assignments,
+        populations=populations,
+        rate_tables=rate_tables,
+        times=times,
+        ranges=ranges,
+        split=split,
+        calls_by_tier=dict(overview.calls_by_tier),
+        profiles=profiles,
+        hotspots=hotspots,
+        block_groups=block_groups,
+        by_area=by_area,
+        weeks=weeks,
+    )
+    files = _write_outputs(
+        target,
+        summary=summary,
+        rate_tables=rate_tables,
+        times=times,
+        ranges=ranges,
+        profiles=profiles,
+        hotspots=hotspots,
+        bg_counts=bg_counts,
+        block_groups=block_groups,
+        threshold=threshold,
+        by_area=by_area,
+        weeks=weeks,
+    )
+    return AnalysisResult(
+        out_dir=str(target),
+        files=files,
+        calls=n_calls,
+        synthetic_rows=n_synthetic,
+        seconds=round(time.perf_counter() - started, 3),
+        summary=summary,
+    )
+
+
+def _response_times(
+    calls: _Calls, districts: Assignment, *, n_boot: int, seed: int
+) -> ResponseTimeTable:
+    """Response times of the calls not started by officers, by priority and council district."""
+    not_officer = ~calls.officer
+    # Codes, not one Python string per call: index -2 (no location) and -1 (outside every
+    # district) pick the two empty labels at the end, as `Assignment.point_codes` does.
+    district_labels = [str(code) for code in np.array([*districts.codes, "", ""])]
+    return response_times_from_codes(
+        calls.received[not_officer],
+        calls.dispatched[not_officer],
+        calls.arrived[not_officer],
+        calls.priority_code[not_officer],
+        calls.priorities,
+        districts.area_index[not_officer],
+        district_labels,
+        n_boot=n_boot,
+        seed=seed,
+    )
+
+
+def _other_measures(
+    calls: _Calls,
+    assignments: Mapping[str, Assignment],
+    populations: Mapping[str, Mapping[str, float]],
+    options: _Options,
+    step: ProgressCallback,
+) -> tuple[
+    dict[str, RateTable],
+    dict[str, TimeProfile],
+    dict[str, EligibilityByArea],
+    dict[str, AreaWeekProfile],
+    dict[str, npt.NDArray[np.float64]],
+    dict[str, Any],
+]:
+    """Rates, time-of-day profiles, eligibility by area and week, hot spots."""
+    threshold, timezone = options.threshold, options.timezone
+    block_groups = _tacoma().areas[BLOCK_GROUPS.key]
+    bg_assignment = assignments[BLOCK_GROUPS.key]
     step("rates")
     timed = calls.month_index >= 0
     n_months = len(calls.months)
@@ -1060,24 +1167,6 @@ def _analyze_calls(
             no_area_by_month=dict(zip(calls.months, no_area.tolist(), strict=True)),
             threshold=threshold,
         )
-
-    step("response times")
-    not_officer = ~calls.officer
-    districts = assignments["council_district"]
-    # Codes, not one Python string per call: index -2 (no location) and -1 (outside every
-    # district) pick the two empty labels at the end, as `Assignment.point_codes` does.
-    district_labels = [str(code) for code in np.array([*districts.codes, "", ""])]
-    times = response_times_from_codes(
-        calls.received[not_officer],
-        calls.dispatched[not_officer],
-        calls.arrived[not_officer],
-        calls.priority_code[not_officer],
-        calls.priorities,
-        districts.area_index[not_officer],
-        district_labels,
-        n_boot=n_boot,
-        seed=seed,
-    )
 
     step("time of day")
     profiles = {
@@ -1134,64 +1223,12 @@ def _analyze_calls(
                 values,
                 neighbours,
                 transform="B",
-                permutations=permutations,
-                seed=seed,
-                alpha=alpha,
+                permutations=options.permutations,
+                seed=options.seed,
+                alpha=options.alpha,
             )
 
-    step("write")
-    summary = _summary(
-        source_name=source_name,
-        n_calls=n_calls,
-        n_synthetic=n_synthetic,
-        n_no_time=overview.n_no_time,
-        received=(overview.received_from, overview.received_to),
-        threshold=threshold,
-        parameters={
-            "threshold": threshold,
-            "seed": seed,
-            "n_boot": n_boot,
-            "permutations": permutations,
-            "alpha": alpha,
-            "city": city,
-            "timezone": timezone,
-            "eligible_tiers": list(eligible_tiers),
-        },
-        assignments=assignments,
-        populations=populations,
-        rate_tables=rate_tables,
-        times=times,
-        ranges=ranges,
-        split=split,
-        calls_by_tier=dict(overview.calls_by_tier),
-        profiles=profiles,
-        hotspots=hotspots,
-        block_groups=block_groups,
-        by_area=by_area,
-        weeks=weeks,
-    )
-    files = _write_outputs(
-        target,
-        summary=summary,
-        rate_tables=rate_tables,
-        times=times,
-        ranges=ranges,
-        profiles=profiles,
-        hotspots=hotspots,
-        bg_counts=bg_counts,
-        block_groups=block_groups,
-        threshold=threshold,
-        by_area=by_area,
-        weeks=weeks,
-    )
-    return AnalysisResult(
-        out_dir=str(target),
-        files=files,
-        calls=n_calls,
-        synthetic_rows=n_synthetic,
-        seconds=round(time.perf_counter() - started, 3),
-        summary=summary,
-    )
+    return rate_tables, profiles, by_area, weeks, bg_counts, hotspots
 
 
 def _literal(text: str) -> str:
