@@ -649,3 +649,30 @@ def test_run_names_a_missing_or_unreadable_input_and_writes_nothing(tmp_path: Pa
             normalised=FIXTURES / "spd_calls.csv",
         )
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("sample_rows", [50_000, 200, 1])
+def test_run_reads_enum_columns_as_numbers_only_when_every_value_fits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_rows: int
+) -> None:
+    """The ENUMs are built from the first records; values they miss are kept as text, and
+    a column with any such value among the kept rows is read as text. Same outputs."""
+    from csas.analysis.safety import ingest as ingest_module
+
+    path = tmp_path / "calls.csv"
+    generate_calls(6_000, seed=8, year=2024, out_path=path, bad_share=0.03)
+    ingest(path, profile=SYNTHETIC_PROFILE, output=tmp_path / "calls.parquet")
+    run_analysis(tmp_path / "calls.parquet", tmp_path / "two-step")
+    monkeypatch.setattr(ingest_module, "_SAMPLE_ROWS", sample_rows)
+    with ingest_module.ingested(path, profile=SYNTHETIC_PROFILE) as session:
+        coded = dict(session.enum_columns)
+    if sample_rows == 50_000:
+        assert set(coded) == {"call_type", "initiated_by", "initiated_raw"}
+        assert coded["initiated_by"].null_value == "unknown"
+        assert set(coded["initiated_by"].values) <= {"officer", "public", "unknown"}
+    elif sample_rows == 1:
+        assert coded == {}  # the one sampled call type and call source miss the others
+    pipeline.run(
+        path, profile=SYNTHETIC_PROFILE, out_dir=tmp_path / "run", permutations=199, n_boot=30
+    )
+    _same_outputs(tmp_path / "two-step", tmp_path / "run")

@@ -428,12 +428,31 @@ class Ingested:
         report: the `IngestReport` (``output_path`` None when no Parquet file was written).
         synthetic_sql: a condition on `relation` true exactly for rows whose ``extra`` has
             ``synthetic`` = ``yes`` (the generator's label), cheaper than reading the JSON.
+        enum_columns: normalised text columns (``call_type``, ``initiated_by``,
+            ``initiated_raw``) that can be read as numbers (`EnumCodes`): those held as
+            ENUMs with no value the ENUM lacks among the kept rows.
     """
 
     con: duckdb.DuckDBPyConnection
     relation: str
     report: IngestReport
     synthetic_sql: str
+    enum_columns: Mapping[str, EnumCodes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EnumCodes:
+    """How to read a text column of `Ingested.relation` as small numbers instead of text.
+
+    Fields:
+        sql: an ENUM-typed expression on the relation; ``enum_code(sql)`` is a row's number.
+        values: the column's text for each number (several numbers may share a text).
+        null_value: the column's text where `sql` is NULL (None: the column is NULL too).
+    """
+
+    sql: str
+    values: tuple[str, ...]
+    null_value: str | None = None
 
 
 @contextlib.contextmanager
@@ -512,7 +531,7 @@ def ingested(
             source_path, output_path, fmt, time.perf_counter() - started, source.warnings
         )
         _execute(con, f"CREATE TEMP VIEW {_RELATION} AS {ingestion.relation_sql()}")
-        yield Ingested(con, _RELATION, report, ingestion.synthetic_sql())
+        yield Ingested(con, _RELATION, report, ingestion.synthetic_sql(), ingestion.enum_columns())
 
 
 #: The view `ingested` leaves the normalised rows in.
@@ -1237,7 +1256,7 @@ class _Ingestion:
         hidden = [f"e_{a}, o_{a}" for a in self.dictionaries]
         exclude = f" EXCLUDE ({', '.join(hidden)})" if hidden else ""
         text = "".join(f", {self._stored_sql(a)} AS {a}" for a in self.dictionaries)
-        text += "".join(f", e_{a}" for a in enums if a in self.dictionaries)
+        text += "".join(f", e_{a}" for a in dict.fromkeys(enums) if a in self.dictionaries)
         return f"SELECT rowid + 1 AS row_number, *{exclude}{text} FROM records WHERE {where}"
 
     def read(self) -> None:
@@ -1623,11 +1642,65 @@ class _Ingestion:
         ``_synthetic``: whether the row's kept column ``synthetic`` is ``yes``."""
         keep = self.profile.keep_columns
         synthetic = f"k_{keep.index('synthetic')} = 'yes'" if "synthetic" in keep else "false"
+        enums = self._relation_enums()
+        records = f"({self._records_sql(enums=['r_initiated_by', *enums.values()])}) AS checked"
+        hidden = "".join(f", e_{alias} AS {name}" for name, alias in enums.items())
         sql = self.output_sql().replace(
-            " FROM checked",
-            f", {synthetic} AS _synthetic FROM ({self._checked_select()}) AS checked",
+            " FROM checked", f", {synthetic} AS _synthetic{hidden} FROM {records}"
         )
         return re.sub(r"\$(\w+)", lambda m: _sql_literal(self.params[m.group(1)]), sql)
+
+    #: Normalised text columns `relation_sql` can also give as ENUMs: column -> (the
+    #: working column, the ENUM's name in the relation).
+    _ENUM_COLUMNS: Mapping[str, tuple[str, str]] = MappingProxyType(
+        {
+            "call_type": ("r_call_type", "_enum_call_type"),
+            "initiated_raw": ("r_initiated_by", "_enum_initiated"),
+            "initiated_by": ("r_initiated_by", "_enum_initiated"),
+        }
+    )
+
+    def _relation_enums(self) -> dict[str, str]:
+        """The ENUM columns `relation_sql` adds: name in the relation -> working column."""
+        found = {}
+        for column, (alias, name) in self._ENUM_COLUMNS.items():
+            mapped = "initiated_by" if column.startswith("initiated") else column
+            if mapped in self.profile.columns and alias in self.dictionaries:
+                found[name] = alias
+        return found
+
+    def enum_columns(self) -> dict[str, EnumCodes]:
+        """`Ingested.enum_columns`: the columns whose kept rows all fit their ENUM."""
+        relation = self._relation_enums()
+        if not relation:
+            return {}
+        aliases = sorted(set(relation.values()))
+        overflow = _execute(
+            self.con,
+            f"SELECT {', '.join(f'count(o_{a})' for a in aliases)} FROM records WHERE code IS NULL",
+        ).fetchall()[0]
+        fits = {alias for alias, n in zip(aliases, overflow, strict=True) if n == 0}
+        found = {}
+        for column, (alias, name) in self._ENUM_COLUMNS.items():
+            if name not in relation or alias not in fits:
+                continue
+            enum = self.dictionaries[alias]
+            ((values,),) = _execute(self.con, f"SELECT enum_range(NULL::{enum})").fetchall()
+            if column == "initiated_by":
+                # What `_initiated_sql` says of each value (and of none), as in the output.
+                self._initiated_of_records()
+                ((unknown,),) = _execute(
+                    self.con,
+                    f"SELECT {self._initiated_sql()} FROM (SELECT "
+                    f"CAST(NULL AS VARCHAR) AS {alias})",
+                    self.params,
+                ).fetchall()
+                found[column] = EnumCodes(
+                    name, tuple(self.params["initiated_of_enum"]), str(unknown)
+                )
+            else:
+                found[column] = EnumCodes(name, tuple(values))
+        return found
 
     @staticmethod
     def synthetic_sql() -> str:
@@ -2054,6 +2127,7 @@ __all__ = [
     "DUPLICATE_REASONS",
     "NORMALISED_COLUMNS",
     "REJECTION_REASONS",
+    "EnumCodes",
     "IngestError",
     "IngestReport",
     "Ingested",

@@ -70,7 +70,7 @@ from csas.analysis.safety.geo import (
     assign_points_layers,
 )
 from csas.analysis.safety.hotspots import gi_star, polygon_neighbours
-from csas.analysis.safety.ingest import NORMALISED_COLUMNS, IngestReport, ingested
+from csas.analysis.safety.ingest import NORMALISED_COLUMNS, EnumCodes, IngestReport, ingested
 from csas.analysis.safety.measures import (
     AreaWeekProfile,
     EligibilityByArea,
@@ -344,13 +344,18 @@ class _CodeBook:
             * len(self.priorities)
         )
 
-    def sql(self, con: duckdb.DuckDBPyConnection) -> str:
-        """The SQL expression of a call's number (ENUM types for its lists made on `con`).
+    def sql(
+        self, con: duckdb.DuckDBPyConnection, enums: Mapping[str, EnumCodes]
+    ) -> tuple[str, dict[str, list[int]]]:
+        """The SQL expression of a call's number (ENUM types for its lists made on `con`),
+        and the parameters it uses.
 
         Each value's place is its code in an ENUM of the list (a hash lookup, where
         ``list_position`` compares the value with the list's entries one by one: the same
         answer, as every value is in its list, several times quicker per call read from
         memory; on Parquet either is worked out once per entry of the file's dictionary).
+        A column in `enums` is read as its ENUM's numbers, each looked up in a list of
+        places (no text at all).
         """
         parts = (
             ("call_type", self.call_types),
@@ -361,8 +366,17 @@ class _CodeBook:
         # The arithmetic is done in the type of the result, so that it cannot overflow.
         kind = "INTEGER" if self.size <= np.iinfo(np.int32).max else "BIGINT"
         expression = ""
+        parameters: dict[str, list[int]] = {}
         for column, values in parts:
-            if len(values) > 1:
+            if column in enums:
+                coded = enums[column]
+                where = {value: place for place, value in enumerate(values) if place}
+                name = f"csas_places_{column}"
+                parameters[name] = [where.get(value, 0) for value in coded.values]
+                nothing = where.get(coded.null_value, 0) if coded.null_value is not None else 0
+                found = f"${name}[CAST(enum_code({coded.sql}) AS INTEGER) + 1]"
+                place = f"CAST(coalesce({found}, {nothing}) AS {kind})"
+            elif len(values) > 1:
                 name = f"csas_book_{column}"
                 con.execute(
                     f"CREATE OR REPLACE TYPE {name} AS ENUM "
@@ -373,7 +387,7 @@ class _CodeBook:
             else:
                 place = f"CAST(0 AS {kind})"
             expression = f"({expression}) * {len(values)} + {place}" if expression else place
-        return expression
+        return expression, parameters
 
     def decode(self, codes: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], ...]:
         """Each number's places in the four lists: (type, by, raw, priority)."""
@@ -406,11 +420,13 @@ def _read_calls(
     timezone: str,
     eligible_tiers: Sequence[Tier],
     synthetic_sql: str = "json_extract_string(extra, '$.synthetic') = 'yes'",
+    enum_columns: Mapping[str, EnumCodes] | None = None,
 ) -> tuple[_Calls, _Overview]:
     """Read the per-call columns of `relation` (a normalised table) into numpy, and count.
 
-    `synthetic_sql` is the condition marking a synthetic row (`Ingested.synthetic_sql` where
-    the relation is an ingestion still in memory).
+    `synthetic_sql` is the condition marking a synthetic row and `enum_columns` the text
+    columns that can be read as numbers (`Ingested.synthetic_sql` and `.enum_columns`
+    where the relation is an ingestion still in memory).
 
     The result is what classifying the calls into a table (`taxonomy.classify_calls`) and
     reading that back gave, without the table: the columns are read in row order as
@@ -421,16 +437,27 @@ def _read_calls(
     taxonomy.check_city(city)
     # One pass for the overview and the distinct values (NULLs left out: they stand first
     # in each list). The lists are short: a few hundred call types at most.
+    enums = dict(enum_columns or {})
+    text_columns = ("call_type", "initiated_by", "initiated_raw", "priority")
+    distinct = ", ".join(
+        f"list(DISTINCT enum_code({enums[c].sql}))"
+        if c in enums
+        else f"list(DISTINCT {c}) FILTER ({c} IS NOT NULL)"
+        for c in text_columns
+    )
     (row,) = con.execute(
         "SELECT count(*), count(*) FILTER (received_at IS NULL), min(received_at), "
         "max(received_at), epoch_us(min(received_at)), epoch_us(max(received_at)), "
-        "min(row_number), max(row_number), "
-        "list(DISTINCT call_type) FILTER (call_type IS NOT NULL), "
-        "list(DISTINCT initiated_by) FILTER (initiated_by IS NOT NULL), "
-        "list(DISTINCT initiated_raw) FILTER (initiated_raw IS NOT NULL), "
-        f"list(DISTINCT priority) FILTER (priority IS NOT NULL) FROM {relation}"
+        f"min(row_number), max(row_number), {distinct} FROM {relation}"
     ).fetchall()  # (all of it: a result left unread would block the connection)
-    book = _CodeBook(_listed(row[8]), _listed(row[9]), _listed(row[10]), _listed(row[11]))
+    lists = []
+    for column, found in zip(text_columns, row[8:12], strict=True):
+        if column in enums:
+            coded = enums[column]
+            texts = {coded.null_value if k is None else coded.values[k] for k in found or ()}
+            found = [text for text in texts if text is not None]
+        lists.append(_listed(found))
+    book = _CodeBook(*lists)
     # A WHERE clause straight on the file is tested once per distinct value of the column.
     ((n_synthetic,),) = con.execute(
         f"SELECT count(*) FROM {relation} WHERE {synthetic_sql}"
@@ -441,8 +468,9 @@ def _read_calls(
     # that every column arrives as a plain array.
     low, high = (0, 0) if row[6] is None else (int(row[6]), int(row[7]))
     narrow = high - low < np.iinfo(np.int32).max - 1
-    code_sql = book.sql(con)
+    code_sql, code_parameters = book.sql(con, enums)
     parameters: dict[str, Any] = {
+        **code_parameters,
         "low": low,
         "after": high - low + 1 if narrow else int(np.iinfo(np.int64).max),
         "nat": _NAT,
@@ -962,6 +990,7 @@ def run(
             timezone=timezone,
             eligible_tiers=options.eligible_tiers,
             synthetic_sql=session.synthetic_sql,
+            enum_columns=session.enum_columns,
         )
         report = session.report
     # The working database is gone: its memory is the analysis's now.
