@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import doctest
 import gzip
+import itertools
 import json
 import random
 import shutil
@@ -271,6 +273,91 @@ def test_ingest_keeps_times_with_an_offset_as_they_are(tmp_path: Path) -> None:
         dt.datetime(2023, 11, 5, 1, 30, tzinfo=UTC),
     ]
     assert report.dst_ambiguous == 0
+
+
+def test_offset_endings_settle_the_iso_offset_test_as_the_regular_expression_does() -> None:
+    # An ending decided True (False) must make DuckDB's test true (false) whatever comes
+    # before it: every ending of up to 4 characters over an alphabet of the characters that
+    # matter (and look-alikes: non-ASCII digits, a newline), behind every short prefix.
+    alphabet = ["Z", "z", "+", "-", ":", "0", "9", "a", " ", ".", "M", "\n", "\u0665", "\uff12"]
+    endings = [
+        "".join(chars) for size in range(1, 5) for chars in itertools.product(alphabet, repeat=size)
+    ]
+    endings += ["-08:00", "+05:30", "x+0530", "12:00Z", ":26 PM", "26.000", "T00:00", "+05:3"]
+    prefixes = ["", "+", "0", "-0", "2024-01-01T00:00:00"]
+    decided = {e: ingest_module._offset_decided(e) for e in endings}
+    assert (decided["-08:00"], decided[":26 PM"], decided["0"]) == (True, False, None)
+    with duckdb.connect() as con:
+        con.execute(
+            "CREATE TABLE e AS SELECT unnest($e) AS e, unnest($d) AS d",
+            {"e": list(decided), "d": list(decided.values())},
+        )
+        wrong = con.execute(
+            "SELECT p || e FROM e, unnest($p) AS t(p) "
+            "WHERE d IS NOT NULL AND regexp_matches(p || e, $pattern) <> d",
+            {"p": prefixes, "pattern": ingest_module._ISO_OFFSET},
+        ).fetchall()
+    assert wrong == []
+
+
+def test_ingest_reads_times_beyond_the_sampled_offsets_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first records end in -08:00 (winter), so the offset test is short-cut for the
+    # zone's offsets; later times with other endings, spaces or none must read the same as
+    # without short-cuts.
+    monkeypatch.setattr(ingest_module, "_SAMPLE_ROWS", 4)
+    later = [
+        "2024-07-01T12:00:00-07:00",
+        "2024-07-01T12:00:00Z",
+        "2024-07-01T12:00:00+0530",
+        "2024-07-01T12:00:00+05",
+        "2024-07-01T12:00:00",
+        "2024-03-10T02:30:00",
+        "2024-07-01T12:00:00-08:00\u3000",
+        "\u00a02024-07-01T12:00:00+05:30",
+        "2024-07-01T12:00:00-08:0\u0665",
+        "2024-07-01T12:00:00 PM",
+        "not a time",
+    ]
+    times = ["2024-01-01T00:00:12-08:00"] * 4 + later
+    source = tmp_path / "times.csv"
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "type", "when"])
+        writer.writerows([i, "A", when] for i, when in enumerate(times))
+    profile = profile_from_mapping(
+        {
+            "profile": "offsets",
+            "title": "t",
+            "kind": "calls",
+            "timezone": "America/Los_Angeles",
+            "columns": {"source_id": "id", "call_type": "type", "received_at": "when"},
+            "time_formats": ["iso8601"],
+        }
+    )
+    chosen: list[dict[str, str]] = []
+    shortcuts = ingest_module._Ingestion._offset_shortcuts
+
+    def recorded(self: Any) -> dict[str, str]:
+        chosen.append(shortcuts(self))
+        return chosen[-1]
+
+    monkeypatch.setattr(ingest_module._Ingestion, "_offset_shortcuts", recorded)
+    report = run(source, tmp_path / "fast", profile)
+    fast = rows(Path(report.output_path), "row_number, received_at")
+    assert chosen[0]["received_at"].count("THEN true") == 2  # -08:00, then the zone's -07:00
+    monkeypatch.setattr(ingest_module._Ingestion, "_offset_shortcuts", lambda self: {})
+    plain_report = run(source, tmp_path / "plain", profile)
+    assert fast == rows(Path(plain_report.output_path), "row_number, received_at")
+    assert report.to_dict() | {"seconds": 0, "output_path": ""} == plain_report.to_dict() | {
+        "seconds": 0,
+        "output_path": "",
+    }
+    assert fast[4:6] == [
+        (5, dt.datetime(2024, 7, 1, 19, 0, tzinfo=UTC)),
+        (6, dt.datetime(2024, 7, 1, 12, 0, tzinfo=UTC)),
+    ]
 
 
 # -- coordinates -----------------------------------------------------------------------------

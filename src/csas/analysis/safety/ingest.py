@@ -178,8 +178,23 @@ NORMALISED_COLUMNS: tuple[NormalisedColumn, ...] = (
 
 _TEXT_FIELDS: tuple[Field, ...] = tuple(f for f in FIELDS if f not in TIME_FIELDS)
 _ISO_OFFSET = r"(Z|z|[+-]\d\d(:?\d\d)?)$"
+_DIGITS = "0123456789"  # RE2's \d: ASCII digits only
+#: The texts `_ISO_OFFSET` finds at the end of a value, one character class per character.
+_OFFSET_FORMS: tuple[tuple[str, ...], ...] = (
+    ("Zz",),
+    ("+-", _DIGITS, _DIGITS),
+    ("+-", _DIGITS, _DIGITS, _DIGITS, _DIGITS),
+    ("+-", _DIGITS, _DIGITS, ":", _DIGITS, _DIGITS),
+)
+#: At most this many endings settle the ISO 8601 offset test before the regular expression, ...
+_OFFSET_SHORTCUTS = 3
+#: ... each ending that many of the sampled values (a share) of a time column, ...
+_OFFSET_SHORTCUT_SHARE = 0.1
+#: ... among at most so many of the sampled records.
+_OFFSET_SAMPLE_ROWS = 10_000
 _VALUE_LIMIT = 200
-#: Records sampled for the values of the text columns kept as ENUMs (see `_dictionaries`).
+#: Records sampled for the values of the text columns kept as ENUMs (see `_dictionaries`)
+#: and the common endings of the time columns (see `_offset_shortcuts`).
 _SAMPLE_ROWS = 50_000
 #: At most this many distinct values in the sample make a text column an ENUM, ...
 _DICTIONARY_LIMIT = 4096
@@ -606,14 +621,15 @@ def _trimmed(text: str) -> str:
 def _null_checked(text: str, null_param: str) -> str:
     """SQL: trimmed text (a column), NULL when empty or one of the null values (any case).
 
-    upper() keeps the number of characters, so text longer than the longest null value can
-    be none of them; the byte-length test (at most 4 bytes a character) spares even the
-    character count for the (many) longer values.
+    upper() keeps the number of characters, so text longer than the longest null value, or
+    shorter than the shortest, can be none of them; the byte-length tests (at least 1 and
+    at most 4 bytes a character) spare even the character count for the (many) longer
+    values and upper() for the short codes (a priority '1') below the shortest null value.
     """
     return (
         f"CASE WHEN strlen({text}) <= ${null_param}_bytes AND ({text} = '' OR "
-        f"(length({text}) <= ${null_param}_length AND list_contains(${null_param}, "
-        f"upper({text})))) THEN NULL ELSE {text} END"
+        f"(strlen({text}) >= ${null_param}_shortest AND length({text}) <= ${null_param}_length "
+        f"AND list_contains(${null_param}, upper({text})))) THEN NULL ELSE {text} END"
     )
 
 
@@ -657,9 +673,11 @@ def _null_params(profile: Profile) -> dict[str, Any]:
         "null_values": null_values,
         "null_values_length": null_length,
         "null_values_bytes": 4 * null_length,
+        "null_values_shortest": min((len(v) for v in null_values), default=0),
         "coordinate_nulls": coordinate_nulls,
         "coordinate_nulls_length": coordinate_length,
         "coordinate_nulls_bytes": 4 * coordinate_length,
+        "coordinate_nulls_shortest": min((len(v) for v in coordinate_nulls), default=0),
     }
 
 
@@ -954,6 +972,9 @@ class _Ingestion:
             name: self._time_expressions(name) for name in TIME_FIELDS if name in profile.columns
         }
         self.dictionaries: dict[str, str] = {}
+        # Time field -> SQL settling its ISO 8601 offset test for common endings (see
+        # `_offset_sql`); set from a sample when reading.
+        self.offset_shortcuts: dict[str, str] = {}
         # Daylight-saving changes are looked up only when some time is read as local time.
         self.transitions: tuple[_Transition, ...] = ()
         if any(local is not None for local, _, _ in self.times.values()):
@@ -1137,7 +1158,11 @@ class _Ingestion:
         """SELECT of every record (of `from_sql`, by default the source's) with its clean text,
         parsed values and ``code``."""
         profile = self.profile
-        offsets = [f"{test} AS o_{name}" for name, (_, _, test) in self.times.items() if test]
+        offsets = [
+            f"{self._offset_sql(name, test)} AS o_{name}"
+            for name, (_, _, test) in self.times.items()
+            if test
+        ]
         parsed = []
         for name, (local, absolute, _) in self.times.items():
             parsed += [
@@ -1205,24 +1230,109 @@ class _Ingestion:
             f"WHEN {near} THEN CAST(list_value({', '.join(locals_)}) AS VARCHAR) END"
         )
 
+    def _offset_sql(self, time_field: str, test: str) -> str:
+        """SQL: the ISO 8601 offset test `test` of a time field, short-cut for common endings.
+
+        The regular expression costs more than reading the text (RE2's set-up for every
+        value), and a column's values mostly end alike (``-08:00``, ``-07:00``, or ``M`` of
+        ``PM`` where no offset is written). An ending that settles the test for every text
+        (`_offset_decided`) is checked first with ends_with(), about a tenth of the cost;
+        the rest still go through the regular expression, so the result is the same.
+        """
+        shortcut = self.offset_shortcuts.get(time_field)
+        return f"CASE {shortcut} ELSE {test} END" if shortcut else test
+
+    def _sampled_columns(self) -> tuple[list[str], list[str]]:
+        """The working columns the sample reads: (text for `_dictionaries`, times for
+        `_offset_shortcuts`)."""
+        text = [alias for alias in self._stored_text() if alias != "r_source_id"]
+        times = [f"r_{name}" for name, (_, _, test) in self.times.items() if test]
+        return text, times
+
+    def _sample(self) -> bool:
+        """Read the first records' clean text into `text_sample`; False when none is read.
+
+        The sample costs milliseconds; what is decided from it (`_dictionaries`,
+        `_offset_shortcuts`) changes how fast `records` is filled, never what it holds.
+        """
+        if self.source.empty or not self.source.streamed:
+            return False  # GeoJSON is parsed whole: a sample would cost a second parse
+        text, times = self._sampled_columns()
+        if not text and not times:
+            return False
+        self._scan(
+            f"CREATE TEMP TABLE text_sample AS SELECT {', '.join(text + times)} "
+            f"FROM ({self._cleaned()}) AS s LIMIT {_SAMPLE_ROWS}",
+            "_sample",
+        )
+        return True
+
+    def _offset_shortcuts(self) -> dict[str, str]:
+        """WHEN clauses settling the ISO 8601 offset test for a time field's common endings.
+
+        From `text_sample`: the endings (up to 6 characters, the longest text the test looks
+        at) that settle the test (`_offset_decided`) and end at least
+        `_OFFSET_SHORTCUT_SHARE` of the sampled values, the commonest first. The sample is
+        the file's first records, often one season: where it shows the profile zone's
+        offsets (``-08:00``), the zone's other offsets in the sampled years (``-07:00``)
+        are added.
+        """
+        times = self._sampled_columns()[1]
+        if not times:
+            return {}
+        endings = " UNION ALL ".join(
+            f"SELECT {i} AS k, right({alias}, 6) AS ending, year(try_cast({alias} AS TIMESTAMPTZ)) "
+            f"AS year FROM (SELECT {alias} FROM text_sample LIMIT {_OFFSET_SAMPLE_ROWS}) "
+            f"WHERE {alias} IS NOT NULL"
+            for i, alias in enumerate(times)
+        )
+        found = _execute(
+            self.con,
+            "SELECT k, ending, count(*), min(year), max(year) FROM "
+            f"({endings}) GROUP BY k, ending ORDER BY k, ending",
+        ).fetchall()
+        shortcuts = {}
+        for i, alias in enumerate(times):
+            rows = [row[1:] for row in found if row[0] == i]
+            counts: dict[str, int] = {}
+            for ending, count, _, _ in rows:
+                for size in range(1, len(ending) + 1):
+                    counts[ending[-size:]] = counts.get(ending[-size:], 0) + count
+            total = sum(row[1] for row in rows)
+            # The shortest of equally common endings: a longer one only ends fewer values.
+            common = sorted(counts.items(), key=lambda item: (-item[1], len(item[0]), item[0]))
+            chosen: list[str] = []
+            for ending, count in common:
+                if len(chosen) == _OFFSET_SHORTCUTS or count < _OFFSET_SHORTCUT_SHARE * total:
+                    break
+                if _offset_decided(ending) is not None and not ending.endswith(tuple(chosen)):
+                    chosen.append(ending)
+            years = [year for row in rows for year in row[2:] if year is not None]
+            if years:
+                zone = _zone_offsets(self.profile.timezone, min(years), max(years))
+                if any(ending in zone for ending in chosen):
+                    extra = [o for o in zone if o not in chosen and _offset_decided(o)]
+                    chosen += extra[: max(_OFFSET_SHORTCUTS - len(chosen), 0)]
+            whens = [
+                f"WHEN ends_with({alias}, {self._param(ending)}) THEN "
+                + ("true" if _offset_decided(ending) else "false")
+                for ending in chosen
+            ]
+            if whens:
+                shortcuts[alias[2:]] = " ".join(whens)
+        return shortcuts
+
     def _dictionaries(self) -> dict[str, str]:
         """ENUM types for the text columns with few distinct values: working name -> type.
 
         Such columns (call types, dispositions ...) are most of `records`' size as text; as
-        an ENUM each takes a byte or two. The values come from the first records (the sample
-        costs milliseconds); a value the sample missed is kept as text beside the ENUM
+        an ENUM each takes a byte or two. The values come from the first records
+        (`text_sample`); a value the sample missed is kept as text beside the ENUM
         (``o_<name>``), so nothing is lost, only less memory saved.
         """
-        if self.source.empty or not self.source.streamed:
-            return {}  # GeoJSON is parsed whole: a sample would cost a second parse
-        columns = [alias for alias in self._stored_text() if alias != "r_source_id"]
+        columns = self._sampled_columns()[0]
         if not columns:
             return {}
-        self._scan(
-            f"CREATE TEMP TABLE text_sample AS SELECT {', '.join(columns)} "
-            f"FROM ({self._cleaned()}) AS s LIMIT {_SAMPLE_ROWS}",
-            "_sample",
-        )
         counts = _execute(
             self.con,
             "SELECT "
@@ -1267,7 +1377,9 @@ class _Ingestion:
             raise IngestError(f"cannot read the input: {_first_line(exc)}") from None
 
     def _create_records(self) -> None:
-        self.dictionaries = self._dictionaries()
+        if self._sample():
+            self.dictionaries = self._dictionaries()
+            self.offset_shortcuts = self._offset_shortcuts()
         columns = ["code", f"{self._detail_sql()} AS detail"]
         if self.profile.deduplicate_on != "none":
             columns.append(f"{self._hash_sql()} AS h")
@@ -2006,6 +2118,45 @@ _DST_YEARS = (1900, 2100)
 
 
 @functools.lru_cache(maxsize=16)
+def _offset_decided(ending: str) -> bool | None:
+    """Whether `_ISO_OFFSET` matches every text ending in `ending` (True), none (False), or
+    it depends on the text before (None).
+
+    The expression matches the end of a text in one of `_OFFSET_FORMS`. Every text ending
+    in `ending` ends in a form when `ending`'s last characters are one; none does when no
+    form's last characters (as many as `ending` has, or all of a shorter form's) fit it.
+    """
+
+    def fits(form: tuple[str, ...]) -> bool:
+        size = min(len(form), len(ending))
+        return all(ending[-i] in form[-i] for i in range(1, size + 1))
+
+    if any(len(form) <= len(ending) and fits(form) for form in _OFFSET_FORMS):
+        return True
+    if not any(fits(form) for form in _OFFSET_FORMS):
+        return False
+    return None
+
+
+def _zone_offsets(zone: str, first_year: int, last_year: int) -> list[str]:
+    """A zone's UTC offsets (``-08:00``) on 1 January and 1 July of some years (at most 5,
+    within 1900-2100), as ISO 8601 writes them; whole minutes only."""
+    tz = zoneinfo.ZoneInfo(zone)
+    first = max(first_year, _DST_YEARS[0])
+    last = min(last_year, first + 4, _DST_YEARS[1])
+    offsets = []
+    for year in range(first, last + 1):
+        for month in (1, 7):
+            offset = dt.datetime(year, month, 1, 12, tzinfo=tz).utcoffset()
+            if offset is None or offset.total_seconds() % 60:
+                continue
+            minutes = int(offset.total_seconds()) // 60
+            text = f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+            if text not in offsets:
+                offsets.append(text)
+    return offsets
+
+
 def _dst_transitions(zone: str) -> tuple[_Transition, ...]:
     """Local-time windows that are repeated ('ambiguous') or skipped ('nonexistent').
 
