@@ -444,8 +444,8 @@ class Ingested:
         synthetic_sql: a condition on `relation` true exactly for rows whose ``extra`` has
             ``synthetic`` = ``yes`` (the generator's label), cheaper than reading the JSON.
         enum_columns: normalised text columns (``call_type``, ``initiated_by``,
-            ``initiated_raw``) that can be read as numbers (`EnumCodes`): those held as
-            ENUMs with no value the ENUM lacks among the kept rows.
+            ``initiated_raw``) that can be read as numbers (`EnumCodes`) where their values
+            are held as an ENUM's.
     """
 
     con: duckdb.DuckDBPyConnection
@@ -460,14 +460,14 @@ class EnumCodes:
     """How to read a text column of `Ingested.relation` as small numbers instead of text.
 
     Fields:
-        sql: an ENUM-typed expression on the relation; ``enum_code(sql)`` is a row's number.
+        sql: an ENUM-typed expression on the relation; where it is not NULL,
+            ``enum_code(sql)`` is a row's number and the column's text is ``values`` at that
+            number. Where it is NULL (a value the ENUM lacks, or none), read the column.
         values: the column's text for each number (several numbers may share a text).
-        null_value: the column's text where `sql` is NULL (None: the column is NULL too).
     """
 
     sql: str
     values: tuple[str, ...]
-    null_value: str | None = None
 
 
 @contextlib.contextmanager
@@ -1782,35 +1782,20 @@ class _Ingestion:
         return found
 
     def enum_columns(self) -> dict[str, EnumCodes]:
-        """`Ingested.enum_columns`: the columns whose kept rows all fit their ENUM."""
+        """`Ingested.enum_columns`: the normalised text columns `relation_sql` also gives as
+        ENUMs, with the text of each ENUM value in that column."""
         relation = self._relation_enums()
-        if not relation:
-            return {}
-        aliases = sorted(set(relation.values()))
-        overflow = _execute(
-            self.con,
-            f"SELECT {', '.join(f'count(o_{a})' for a in aliases)} FROM records WHERE code IS NULL",
-        ).fetchall()[0]
-        fits = {alias for alias, n in zip(aliases, overflow, strict=True) if n == 0}
         found = {}
         for column, (alias, name) in self._ENUM_COLUMNS.items():
-            if name not in relation or alias not in fits:
+            if name not in relation:
                 continue
-            enum = self.dictionaries[alias]
-            ((values,),) = _execute(self.con, f"SELECT enum_range(NULL::{enum})").fetchall()
             if column == "initiated_by":
-                # What `_initiated_sql` says of each value (and of none), as in the output.
+                # What `_initiated_sql` says of each value, as in the output.
                 self._initiated_of_records()
-                ((unknown,),) = _execute(
-                    self.con,
-                    f"SELECT {self._initiated_sql()} FROM (SELECT "
-                    f"CAST(NULL AS VARCHAR) AS {alias})",
-                    self.params,
-                ).fetchall()
-                found[column] = EnumCodes(
-                    name, tuple(self.params["initiated_of_enum"]), str(unknown)
-                )
+                found[column] = EnumCodes(name, tuple(self.params["initiated_of_enum"]))
             else:
+                enum = self.dictionaries[alias]
+                ((values,),) = _execute(self.con, f"SELECT enum_range(NULL::{enum})").fetchall()
                 found[column] = EnumCodes(name, tuple(values))
         return found
 

@@ -368,15 +368,7 @@ class _CodeBook:
         expression = ""
         parameters: dict[str, list[int]] = {}
         for column, values in parts:
-            if column in enums:
-                coded = enums[column]
-                where = {value: place for place, value in enumerate(values) if place}
-                name = f"csas_places_{column}"
-                parameters[name] = [where.get(value, 0) for value in coded.values]
-                nothing = where.get(coded.null_value, 0) if coded.null_value is not None else 0
-                found = f"${name}[CAST(enum_code({coded.sql}) AS INTEGER) + 1]"
-                place = f"CAST(coalesce({found}, {nothing}) AS {kind})"
-            elif len(values) > 1:
+            if len(values) > 1:
                 name = f"csas_book_{column}"
                 con.execute(
                     f"CREATE OR REPLACE TYPE {name} AS ENUM "
@@ -386,6 +378,17 @@ class _CodeBook:
                 place = f"coalesce({code} + 1, CAST(0 AS {kind}))"
             else:
                 place = f"CAST(0 AS {kind})"
+            if column in enums:
+                coded = enums[column]
+                where = {value: place for place, value in enumerate(values) if place}
+                name = f"csas_places_{column}"
+                parameters[name] = [where.get(value, 0) for value in coded.values]
+                found = f"${name}[CAST(enum_code({coded.sql}) AS INTEGER) + 1]"
+                # The text only where the ENUM has no value (rare: see `EnumCodes`).
+                place = (
+                    f"CASE WHEN {coded.sql} IS NOT NULL THEN CAST({found} AS {kind}) "
+                    f"ELSE {place} END"
+                )
             expression = f"({expression}) * {len(values)} + {place}" if expression else place
         return expression, parameters
 
@@ -439,8 +442,11 @@ def _read_calls(
     # in each list). The lists are short: a few hundred call types at most.
     enums = dict(enum_columns or {})
     text_columns = ("call_type", "initiated_by", "initiated_raw", "priority")
+    # A column read through an ENUM: the distinct numbers, and the distinct text of the
+    # few rows without one, each in a query of its own (a FILTER would make DuckDB work
+    # out the text of every row).
     distinct = ", ".join(
-        f"list(DISTINCT enum_code({enums[c].sql}))"
+        f"list(DISTINCT enum_code({enums[c].sql})) FILTER ({enums[c].sql} IS NOT NULL)"
         if c in enums
         else f"list(DISTINCT {c}) FILTER ({c} IS NOT NULL)"
         for c in text_columns
@@ -452,11 +458,16 @@ def _read_calls(
     ).fetchall()  # (all of it: a result left unread would block the connection)
     lists = []
     for column, found in zip(text_columns, row[8:12], strict=True):
+        values = set(found or ())
         if column in enums:
             coded = enums[column]
-            texts = {coded.null_value if k is None else coded.values[k] for k in found or ()}
-            found = [text for text in texts if text is not None]
-        lists.append(_listed(found))
+            values = {coded.values[code] for code in values}
+            ((rest,),) = con.execute(
+                f"SELECT list(DISTINCT {column}) FROM {relation} "
+                f"WHERE {coded.sql} IS NULL AND {column} IS NOT NULL"
+            ).fetchall()
+            values |= set(rest or ())
+        lists.append(_listed(sorted(values)))
     book = _CodeBook(*lists)
     # A WHERE clause straight on the file is tested once per distinct value of the column.
     ((n_synthetic,),) = con.execute(
