@@ -267,3 +267,20 @@ def test_time_by_district_uses_local_hours_of_the_week() -> None:
     )
     assert week.published(0, 9) == 12
     assert week.published(0, 10) is None
+
+
+def test_area_counts_match_a_masked_count_per_flag() -> None:
+    rng = np.random.default_rng(23)
+    n = 200_000
+    public = rng.random(n) < 0.6
+    by_type = public & (rng.random(n) < 0.4)
+    screened = by_type & (rng.random(n) < 0.8)
+    areas = rng.integers(-2, 5, size=n).astype(np.int16)
+    found = eligibility_by_area(public, by_type, screened, areas, list("ABCDE"), threshold=1)
+    for i, row in enumerate(found.rows):
+        here = areas == i
+        assert (row.calls, row.eligible_by_type, row.eligible_after_screening) == (
+            int((here & public).sum()),
+            int((here & by_type).sum()),
+            int((here & screened).sum()),
+        )
