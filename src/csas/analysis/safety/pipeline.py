@@ -51,7 +51,7 @@ import shutil
 import tempfile
 import time
 import zoneinfo
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -424,12 +424,15 @@ def _read_calls(
     eligible_tiers: Sequence[Tier],
     synthetic_sql: str = "json_extract_string(extra, '$.synthetic') = 'yes'",
     enum_columns: Mapping[str, EnumCodes] | None = None,
+    located: Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64]], None] | None = None,
 ) -> tuple[_Calls, _Overview]:
     """Read the per-call columns of `relation` (a normalised table) into numpy, and count.
 
     `synthetic_sql` is the condition marking a synthetic row and `enum_columns` the text
     columns that can be read as numbers (`Ingested.synthetic_sql` and `.enum_columns`
-    where the relation is an ingestion still in memory).
+    where the relation is an ingestion still in memory). `located` is called with the
+    longitudes and latitudes (in row order) as soon as they are read, before the rest is
+    worked out: the caller may place the calls meanwhile, on another thread.
 
     The result is what classifying the calls into a table (`taxonomy.classify_calls`) and
     reading that back gave, without the table: the columns are read in row order as
@@ -489,9 +492,9 @@ def _read_calls(
     selections = (
         f"coalesce(CAST(row_number - $low AS {'INTEGER' if narrow else 'BIGINT'}), $after) "
         f"AS place, {code_sql} AS code, coalesce(epoch_us(received_at), $nat) AS received",
+        "coalesce(lon, 'NaN'::DOUBLE) AS lon, coalesce(lat, 'NaN'::DOUBLE) AS lat",
         "coalesce(epoch_us(dispatched_at), $nat) AS dispatched, "
         "coalesce(epoch_us(arrived_at), $nat) AS arrived",
-        "coalesce(lon, 'NaN'::DOUBLE) AS lon, coalesce(lat, 'NaN'::DOUBLE) AS lat",
     )
     order: npt.NDArray[np.intp] | None = None
 
@@ -517,6 +520,9 @@ def _read_calls(
         order = np.argsort(place, kind="stable")
         columns = {name: values[order] for name, values in columns.items()}
     del place
+    columns.update(fetch(selections[1]))
+    if located is not None:
+        located(columns["lon"], columns["lat"])
     code = columns.pop("code")
 
     classes = [taxonomy.classify(t, city=city) for t in book.call_types]
@@ -527,8 +533,7 @@ def _read_calls(
     )
     del code
     # The rest of the columns, now that the codes' memory is free again.
-    for selection in selections[1:]:
-        columns.update(fetch(selection))
+    columns.update(fetch(selections[2]))
     overview = _overview(
         row,
         n_synthetic=int(n_synthetic),
@@ -911,23 +916,27 @@ def analyze(
         if progress is not None:
             progress(name)
 
-    with contextlib.closing(
-        duckdb.connect(":memory:", config={"memory_limit": memory_limit})
-    ) as con:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET enable_progress_bar = false")
-        step("read")
-        _check_input(con, source)
-        step("classify")
-        calls, overview = _read_calls(
-            con,
-            f"read_parquet({_literal(str(source))})",
-            taxonomy=load_taxonomy(),
-            city=city,
-            timezone=timezone,
-            eligible_tiers=tuple(eligible_tiers),
+    with _placing() as (located, placing):
+        with contextlib.closing(
+            duckdb.connect(":memory:", config={"memory_limit": memory_limit})
+        ) as con:
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")
+            step("read")
+            _check_input(con, source)
+            step("classify")
+            calls, overview = _read_calls(
+                con,
+                f"read_parquet({_literal(str(source))})",
+                taxonomy=load_taxonomy(),
+                city=city,
+                timezone=timezone,
+                eligible_tiers=tuple(eligible_tiers),
+                located=located,
+            )
+        return _analyze_calls(
+            calls, overview, source.name, target, options, started, step, placing()
         )
-    return _analyze_calls(calls, overview, source.name, target, options, started, step)
 
 
 @dataclass(frozen=True)
@@ -982,30 +991,34 @@ def run(
         if progress is not None:
             progress(name)
 
-    with ingested(
-        path,
-        profile=profile,
-        output=normalised,
-        input_format=input_format,
-        memory_limit=memory_limit,
-        temp_directory=temp_directory,
-        # The one step both have: "write" is the analysis's files here.
-        progress=lambda name: step("write normalised" if name == "write" else name),
-    ) as session:
-        step("classify")
-        calls, overview = _read_calls(
-            session.con,
-            session.relation,
-            taxonomy=taxonomy,
-            city=city,
-            timezone=timezone,
-            eligible_tiers=options.eligible_tiers,
-            synthetic_sql=session.synthetic_sql,
-            enum_columns=session.enum_columns,
+    with _placing() as (located, placing):
+        with ingested(
+            path,
+            profile=profile,
+            output=normalised,
+            input_format=input_format,
+            memory_limit=memory_limit,
+            temp_directory=temp_directory,
+            # The one step both have: "write" is the analysis's files here.
+            progress=lambda name: step("write normalised" if name == "write" else name),
+        ) as session:
+            step("classify")
+            calls, overview = _read_calls(
+                session.con,
+                session.relation,
+                taxonomy=taxonomy,
+                city=city,
+                timezone=timezone,
+                eligible_tiers=options.eligible_tiers,
+                synthetic_sql=session.synthetic_sql,
+                enum_columns=session.enum_columns,
+                located=located,
+            )
+            report = session.report
+        # The working database is gone: its memory is the analysis's now.
+        analysis = _analyze_calls(
+            calls, overview, Path(path).name, target, options, started, step, placing()
         )
-        report = session.report
-    # The working database is gone: its memory is the analysis's now.
-    analysis = _analyze_calls(calls, overview, Path(path).name, target, options, started, step)
     return RunResult(report, analysis)
 
 
@@ -1061,8 +1074,10 @@ def _analyze_calls(
     options: _Options,
     started: float,
     step: ProgressCallback,
+    placing: concurrent.futures.Future[dict[str, Assignment]] | None = None,
 ) -> AnalysisResult:
-    """Everything after the calls are read: geography, measures, hot spots, the files."""
+    """Everything after the calls are read: geography (`placing`'s, if begun already),
+    measures, hot spots, the files."""
     threshold, seed, n_boot = options.threshold, options.seed, options.n_boot
     permutations, alpha, city = options.permutations, options.alpha, options.city
     timezone, eligible_tiers = options.timezone, options.eligible_tiers
@@ -1074,13 +1089,7 @@ def _analyze_calls(
     tacoma = _tacoma()
     block_groups = tacoma.areas[BLOCK_GROUPS.key]
     populations = tacoma.population
-    # All four layers at once; each point's area number as the smallest integer type that
-    # holds them (a quarter of the memory of int64 for Tacoma's layers).
-    layers = list(tacoma.areas.values())
-    found = assign_points_layers(
-        calls.lon, calls.lat, layers, index_type=_smallest_signed(max(map(len, layers)))
-    )
-    assignments = dict(zip(tacoma.areas, found, strict=True))
+    assignments = placing.result() if placing is not None else _geography(calls.lon, calls.lat)
 
     # The response times (the longest measure) are worked out on a second thread while
     # this one does the others: numpy lets go of Python's lock in most of the work, so on
@@ -1148,6 +1157,37 @@ def _analyze_calls(
         seconds=round(time.perf_counter() - started, 3),
         summary=summary,
     )
+
+
+def _geography(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> dict[str, Assignment]:
+    """Each call's area in each of Tacoma's layers (block groups and the districts)."""
+    tacoma = _tacoma()
+    # All four layers at once; each point's area number as the smallest integer type that
+    # holds them (a quarter of the memory of int64 for Tacoma's layers).
+    layers = list(tacoma.areas.values())
+    found = assign_points_layers(
+        lon, lat, layers, index_type=_smallest_signed(max(map(len, layers)))
+    )
+    return dict(zip(tacoma.areas, found, strict=True))
+
+
+@contextlib.contextmanager
+def _placing() -> Iterator[
+    tuple[
+        Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64]], None],
+        Callable[[], concurrent.futures.Future[dict[str, Assignment]] | None],
+    ]
+]:
+    """A `located` callback for `_read_calls` that places the calls (`_geography`) on a
+    second thread while the rest is read (DuckDB and most of numpy let go of Python's
+    lock), and a function giving that work's future (None if it was never begun)."""
+    begun: list[concurrent.futures.Future[dict[str, Assignment]]] = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+
+        def located(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> None:
+            begun.append(pool.submit(_geography, lon, lat))
+
+        yield located, lambda: begun[0] if begun else None
 
 
 def _response_times(
