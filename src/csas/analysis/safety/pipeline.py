@@ -1230,18 +1230,24 @@ def _other_measures(
     block_groups = _tacoma().areas[BLOCK_GROUPS.key]
     bg_assignment = assignments[BLOCK_GROUPS.key]
     step("rates")
-    timed = calls.month_index >= 0
     n_months = len(calls.months)
+    # One count of every call by (area + 2, month + 1): area -1 (outside every area) and -2
+    # (no location) and month -1 (no time) get rows and a column of their own, so no call
+    # is masked out first.
+    month = calls.month_index.astype(np.int64) + 1
     rate_tables: dict[str, RateTable] = {}
     for geography in DISTRICTS:
         assignment = assignments[geography.key]
-        inside = timed & (assignment.area_index >= 0)
-        cell = assignment.area_index[inside].astype(np.int64) * n_months
-        cell += calls.month_index[inside]
-        counts = np.bincount(cell, minlength=len(assignment.codes) * n_months)
-        no_area = np.bincount(calls.month_index[timed & ~inside], minlength=n_months)
+        n_areas = len(assignment.codes)
+        cell = assignment.area_index.astype(np.int64)
+        cell += 2
+        cell *= n_months + 1
+        cell += month
+        table = np.bincount(cell, minlength=(n_areas + 2) * (n_months + 1))
+        table = table.reshape(n_areas + 2, n_months + 1)[:, 1:]
+        counts, no_area = table[2:], table[:2].sum(axis=0)
         rate_tables[geography.key] = rates_from_counts(
-            counts.reshape(len(assignment.codes), n_months),
+            counts,
             calls.months,
             {code: populations[geography.key][code] for code in assignment.codes},
             no_area_by_month=dict(zip(calls.months, no_area.tolist(), strict=True)),
