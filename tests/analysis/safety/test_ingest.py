@@ -1308,3 +1308,29 @@ def test_ingested_rows_without_a_synthetic_column_are_not_synthetic() -> None:
     assert counted[0] == session.report.kept_rows > 0
     assert counted[1] == 0
     assert set(counted[2]) <= {"officer", "public", "unknown"}
+
+
+@pytest.mark.parametrize("per_slice", [100, 1_000, 1 << 40])
+def test_repeated_hashes_are_found_slice_by_slice_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per_slice: int
+) -> None:
+    """Duplicates are found by sorting the kept rows' hashes in slices of the hash space;
+    any slice size gives the same report and rows."""
+    from csas.analysis.safety.synthetic import SYNTHETIC_PROFILE, generate_calls
+
+    path = tmp_path / "calls.csv"
+    generate_calls(5_000, seed=12, year=2024, out_path=path, bad_share=0.2)
+    whole = ingest_module.ingest(path, profile=SYNTHETIC_PROFILE, output=tmp_path / "a.parquet")
+    assert whole.duplicate_rows > 50
+    monkeypatch.setattr(ingest_module, "_HASHES_PER_SLICE", per_slice)
+    sliced = ingest_module.ingest(path, profile=SYNTHETIC_PROFILE, output=tmp_path / "b.parquet")
+    assert dataclasses.replace(sliced, seconds=0, output_path="") == dataclasses.replace(
+        whole, seconds=0, output_path=""
+    )
+    with duckdb.connect() as con:
+        differing = con.execute(
+            "SELECT count(*) FROM (SELECT * FROM read_parquet($a) EXCEPT ALL "
+            "SELECT * FROM read_parquet($b))",
+            {"a": str(tmp_path / "a.parquet"), "b": str(tmp_path / "b.parquet")},
+        ).fetchall()
+    assert differing == [(0,)]

@@ -79,6 +79,7 @@ import functools
 import gzip
 import io
 import json
+import math
 import os
 import re
 import tempfile
@@ -93,6 +94,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import pyproj
 
 from csas.analysis.safety.profiles import (
@@ -200,6 +202,8 @@ _SAMPLE_ROWS = 50_000
 _DICTIONARY_LIMIT = 4096
 #: ... if its values are this long on average (shorter text is as small as an ENUM).
 _DICTIONARY_MIN_LENGTH = 8
+#: At most this many kept rows' hashes are sorted at once to find repeated ones (128 MB).
+_HASHES_PER_SLICE = 16_000_000
 #: Degrees around a projected CRS's area of use within which a projected point is believable.
 _AREA_MARGIN = 5.0
 
@@ -1514,16 +1518,19 @@ class _Ingestion:
         )
         if profile.deduplicate_on == "none":
             return
-        # Grouped by an 8-byte hash, not the text: a small hash table. A collision only adds
-        # a candidate, which the exact partitions below then find unrepeated.
-        _execute(
-            self.con,
-            "CREATE TEMP TABLE repeated_hashes AS SELECT h FROM records WHERE code IS NULL "
-            "GROUP BY h HAVING count(*) > 1",
-        )
-        row = _execute(self.con, "SELECT count(*) FROM repeated_hashes").fetchone()
-        if not row or not row[0]:
+        # By an 8-byte hash, not the text. A collision only adds a candidate, which the
+        # exact partitions below then find unrepeated.
+        repeated = self._repeated_hashes()
+        if not repeated.size:
             return
+        self.con.register("csas_repeated_hashes", {"h": repeated})
+        try:
+            _execute(
+                self.con,
+                "CREATE TEMP TABLE repeated_hashes AS SELECT h FROM csas_repeated_hashes",
+            )
+        finally:
+            self.con.unregister("csas_repeated_hashes")
         # Candidates are marked in `records`: a plain filter finds them again in order.
         _execute(
             self.con,
@@ -1559,6 +1566,31 @@ class _Ingestion:
             "duplicates) THEN $duplicate END WHERE code = $candidate",
             {"candidate": self.candidate, "duplicate": self.duplicate},
         )
+
+    def _repeated_hashes(self) -> npt.NDArray[np.uint64]:
+        """The hashes (``h``) that more than one kept row has, sorted.
+
+        Sorted in numpy, a slice of the hash space at a time (`_HASHES_PER_SLICE` rows' worth
+        at most, so memory stays bounded): numpy sorts 10 million hashes in a tenth of a
+        second, where DuckDB's GROUP BY h HAVING count(*) > 1 needed seconds for its hash
+        table of 10 million groups (evicting `records` from memory to make room for it).
+        """
+        ((kept,),) = _execute(
+            self.con, "SELECT count(*) FROM records WHERE code IS NULL"
+        ).fetchall()
+        bits = max(0, math.ceil(math.log2(max(int(kept), 1) / _HASHES_PER_SLICE)))
+        found = []
+        for part in range(1 << bits):
+            where = f"h >> {64 - bits} = {part}" if bits else "true"
+            data = self.con.sql(
+                f"SELECT h FROM records WHERE code IS NULL AND {where}"
+            ).fetchnumpy()
+            hashes = np.asarray(data["h"], dtype=np.uint64)
+            del data
+            hashes.sort()
+            twice = hashes[1:][hashes[1:] == hashes[:-1]]
+            found.append(np.unique(twice))
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.uint64)
 
     def _candidates(self) -> None:
         """The temporary table `candidates`: each candidate's row number and clean text.
