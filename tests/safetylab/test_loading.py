@@ -269,7 +269,7 @@ def test_a_failed_demo_load_keeps_the_earlier_demo(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("csas.analysis.safety.pipeline.analyze", broken)
+    monkeypatch.setattr("csas.analysis.safety.pipeline.run", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         safety_demo_load(strategy, calls=1_000, n_boot=10, permutations=99)
     assert list(SafetyAnalysis.objects.all()) == [first]

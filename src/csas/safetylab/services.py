@@ -583,8 +583,7 @@ def safety_demo_load(
     The earlier demo analysis of the strategy is replaced in the same transaction, so
     running it again leaves one demo analysis (the same figures for the same arguments).
     """
-    from csas.analysis.safety.ingest import ingest
-    from csas.analysis.safety.pipeline import analyze
+    from csas.analysis.safety.pipeline import run
     from csas.analysis.safety.synthetic import SYNTHETIC_PROFILE, generate_calls
 
     def step(name: str) -> None:
@@ -597,15 +596,10 @@ def safety_demo_load(
         generate_calls(
             calls, seed=seed, year=year, out_path=folder / "calls.parquet", fmt="parquet"
         )
-        step("ingesting")
-        ingest(
+        step("ingesting and analysing")
+        run(
             folder / "calls.parquet",
             profile=SYNTHETIC_PROFILE,
-            output=folder / "normalised.parquet",
-        )
-        step("analysing")
-        analyze(
-            folder / "normalised.parquet",
             out_dir=folder / "out",
             seed=seed,
             n_boot=n_boot,
