@@ -1334,3 +1334,41 @@ def test_repeated_hashes_are_found_slice_by_slice_with_the_same_result(
             {"a": str(tmp_path / "a.parquet"), "b": str(tmp_path / "b.parquet")},
         ).fetchall()
     assert differing == [(0,)]
+
+
+def test_ingested_rows_keep_columns_whose_names_look_like_parameters(tmp_path: Path) -> None:
+    """The view holds the parameters' values as literals; a kept column named like a
+    parameter ($kind) or with a quote stays a name."""
+    path = tmp_path / "calls.csv"
+    path.write_text(
+        'id,type,when,$kind,"it\'s"\n'
+        "1,TRESPASS,2024-03-10T01:30:00-08:00,a,x\n"
+        "2,NOISE,2024-03-10T04:30:00-07:00,b,y\n",
+        encoding="utf-8",
+    )
+    profile = profile_from_mapping(
+        {
+            "profile": "odd",
+            "title": "Odd names",
+            "kind": "calls",
+            "timezone": "America/Los_Angeles",
+            "time_formats": ["iso8601"],
+            "columns": {"source_id": "id", "call_type": "type", "received_at": "when"},
+            "keep_columns": ["$kind", "it's"],
+        }
+    )
+    ingest_module.ingest(path, profile=profile, output=tmp_path / "calls.parquet")
+    with ingest_module.ingested(path, profile=profile) as session:
+        held = session.con.execute(
+            f"SELECT source_kind, CAST(extra AS VARCHAR) FROM {session.relation}"  # noqa: S608
+        ).fetchall()
+    with duckdb.connect() as con:
+        stored = con.execute(
+            "SELECT source_kind, CAST(extra AS VARCHAR) FROM read_parquet($p)",
+            {"p": str(tmp_path / "calls.parquet")},
+        ).fetchall()
+    assert (
+        held
+        == stored
+        == [("calls", '{"$kind":"a","it\'s":"x"}'), ("calls", '{"$kind":"b","it\'s":"y"}')]
+    )

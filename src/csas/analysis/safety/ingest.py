@@ -875,14 +875,16 @@ def _empty_source(profile: Profile, warning: str) -> _Source:
     )
 
 
-_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+#: A named parameter, or a quoted string or identifier (whose ``$`` is text, not a parameter:
+#: a kept column may be called "$kind").
+_PARAMETER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def _execute(
     con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None
 ) -> duckdb.DuckDBPyConnection:
     """Run SQL with the named parameters it uses (DuckDB refuses unused ones)."""
-    used = set(_PARAMETER.findall(sql))
+    used = {name for name in _PARAMETER.findall(sql) if name}
     missing = used - set(params or {})
     if missing:
         raise KeyError(f"SQL parameters not given: {sorted(missing)}")
@@ -976,6 +978,7 @@ class _Ingestion:
             name: self._time_expressions(name) for name in TIME_FIELDS if name in profile.columns
         }
         self.dictionaries: dict[str, str] = {}
+        self.literal_values = False  # see `_value`
         # Time field -> SQL settling its ISO 8601 offset test for common endings (see
         # `_offset_sql`); set from a sample when reading.
         self.offset_shortcuts: dict[str, str] = {}
@@ -991,6 +994,11 @@ class _Ingestion:
                 dst_from=dt.datetime.combine(start, dt.time()),
                 dst_to=dt.datetime.combine(start + dt.timedelta(days=len(days)), dt.time()),
             )
+
+    def _value(self, name: str) -> str:
+        """A parameter in SQL: ``$name``, or its value as a literal while `relation_sql`
+        writes a view (which cannot take parameters)."""
+        return _sql_literal(self.params[name]) if self.literal_values else f"${name}"
 
     def _param(self, value: Any) -> str:
         name = f"p{len(self.params)}"
@@ -1697,7 +1705,7 @@ class _Ingestion:
         """The SELECT of the kept rows in the normalised schema, in file order."""
         profile = self.profile
         mapped = profile.columns
-        parts = ["row_number", "CAST($kind AS VARCHAR) AS source_kind"]
+        parts = ["row_number", f"CAST({self._value('kind')} AS VARCHAR) AS source_kind"]
         for column in NORMALISED_COLUMNS[2:]:
             name = column.name
             if name in TIME_FIELDS:
@@ -1761,7 +1769,7 @@ class _Ingestion:
             self.params["initiated_of_enum"] = list(answers)
         return (
             f"CASE WHEN e_{alias} IS NOT NULL THEN "
-            f"$initiated_of_enum[CAST(enum_code(e_{alias}) AS INTEGER) + 1] "
+            f"{self._value('initiated_of_enum')}[CAST(enum_code(e_{alias}) AS INTEGER) + 1] "
             f"ELSE {self._initiated_sql()} END"
         )
 
@@ -1769,8 +1777,9 @@ class _Ingestion:
         if "initiated_by" not in self.profile.columns:
             return "'unknown'"
         return (
-            "CASE WHEN list_contains($officer, upper(r_initiated_by)) THEN 'officer' "
-            "WHEN list_contains($public, upper(r_initiated_by)) THEN 'public' "
+            f"CASE WHEN list_contains({self._value('officer')}, upper(r_initiated_by)) "
+            "THEN 'officer' "
+            f"WHEN list_contains({self._value('public')}, upper(r_initiated_by)) THEN 'public' "
             "ELSE 'unknown' END"
         )
 
@@ -1789,10 +1798,14 @@ class _Ingestion:
         enums = self._relation_enums()
         records = f"({self._records_sql(enums=['r_initiated_by', *enums.values()])}) AS checked"
         hidden = "".join(f", e_{alias} AS {name}" for name, alias in enums.items())
-        sql = self.output_sql().replace(
-            " FROM checked", f", {synthetic} AS _synthetic{hidden} FROM {records}"
-        )
-        return re.sub(r"\$(\w+)", lambda m: _sql_literal(self.params[m.group(1)]), sql)
+        self._initiated_of_records()  # (its parameter, before the literals are asked for)
+        self.literal_values = True
+        try:
+            return self.output_sql().replace(
+                " FROM checked", f", {synthetic} AS _synthetic{hidden} FROM {records}"
+            )
+        finally:
+            self.literal_values = False
 
     #: Normalised text columns `relation_sql` can also give as ENUMs: column -> (the
     #: working column, the ENUM's name in the relation).
