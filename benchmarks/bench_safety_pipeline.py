@@ -133,15 +133,17 @@ def child_ingest(csv_path: Path, work: Path) -> dict[str, Any]:
     return _timed(started, marks) | {"parquet_mb": (work / "calls.parquet").stat().st_size / 1e6}
 
 
+def _analysis_options(n_boot: int | None, permutations: int | None) -> dict[str, Any]:
+    """The analysis options given on the command line (none: the library's defaults)."""
+    given = {"n_boot": n_boot, "permutations": permutations}
+    return {name: value for name, value in given.items() if value is not None}
+
+
 def child_analyze(work: Path, n_boot: int | None, permutations: int | None) -> dict[str, Any]:
     """Run in a fresh process: `analyze` with the library's defaults (or the options given)."""
     from csas.analysis.safety.pipeline import analyze
 
-    options: dict[str, Any] = {}
-    if n_boot is not None:
-        options["n_boot"] = n_boot
-    if permutations is not None:
-        options["permutations"] = permutations
+    options = _analysis_options(n_boot, permutations)
     marks: list[tuple[str, float]] = []
     started = time.perf_counter()
     result = analyze(
@@ -159,11 +161,7 @@ def child_run(
     """Run in a fresh process: `run` (ingest and analyze in one, no Parquet between)."""
     from csas.analysis.safety.pipeline import run
 
-    options: dict[str, Any] = {}
-    if n_boot is not None:
-        options["n_boot"] = n_boot
-    if permutations is not None:
-        options["permutations"] = permutations
+    options = _analysis_options(n_boot, permutations)
     marks: list[tuple[str, float]] = []
     started = time.perf_counter()
     result = run(

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -241,14 +241,8 @@ def cmd_safety_analyze(args: argparse.Namespace) -> int:
             result = analyze(
                 args.input,
                 out_dir=args.out,
-                threshold=args.threshold,
-                seed=args.seed,
-                n_boot=args.n_boot,
-                permutations=args.permutations,
-                city=args.city,
-                timezone=args.timezone,
-                memory_limit=args.memory_limit,
                 progress=lambda step: status.update(f"{step.capitalize()} ..."),
+                **_analysis_arguments(args),
             )
         except (PipelineError, ValueError, OSError) as exc:
             console.print(f"[red]csas safety analyze:[/red] {exc}", soft_wrap=True)
@@ -277,14 +271,8 @@ def cmd_safety_run(args: argparse.Namespace) -> int:
                 profile=args.profile,
                 out_dir=args.out,
                 normalised=args.normalised,
-                threshold=args.threshold,
-                seed=args.seed,
-                n_boot=args.n_boot,
-                permutations=args.permutations,
-                city=args.city,
-                timezone=args.timezone,
-                memory_limit=args.memory_limit,
                 progress=lambda step: status.update(f"{step.capitalize()} ..."),
+                **_analysis_arguments(args),
             )
         except (ProfileError, PipelineError, ValueError, OSError) as exc:
             console.print(f"[red]csas safety run:[/red] {exc}", soft_wrap=True)
@@ -332,6 +320,12 @@ def cmd_safety_report(args: argparse.Namespace) -> int:
         console.print(table)
     console.print(f"Report written to {report.markdown_path} and {report.html_path}")
     return 0
+
+
+def _analysis_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """The values of `_analysis_options`, as `analyze` and `run` take them."""
+    names = ("threshold", "seed", "n_boot", "permutations", "city", "timezone", "memory_limit")
+    return {name: getattr(args, name) for name in names}
 
 
 def _analysis_options(command: argparse.ArgumentParser) -> None:
