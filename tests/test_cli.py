@@ -268,6 +268,7 @@ def test_safety_run_ingests_and_analyses_in_one_command(
         (["{tmp}/nope.csv", "--profile", "seattle-spd"], "nope.csv: no such file"),
         (["{fixture}", "--profile", "portland"], "seattle-spd"),
         (["{fixture}", "--profile", "seattle-spd", "--n-boot", "0"], "n_boot must be"),
+        (["{fixture}", "--profile", "seattle-spd", "--memory-limit", "2XB"], "memory_limit '2XB'"),
     ],
 )
 def test_safety_run_explains_bad_input_without_a_traceback(

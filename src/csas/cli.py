@@ -143,6 +143,7 @@ def cmd_insight_code(args: argparse.Namespace) -> int:
 
 def cmd_safety_ingest(args: argparse.Namespace) -> int:
     """Normalise a calls-for-service / incident / 311 export, accounting for every row."""
+    import duckdb
     from rich.console import Console
 
     from csas.analysis.safety.ingest import ingest
@@ -158,7 +159,7 @@ def cmd_safety_ingest(args: argparse.Namespace) -> int:
                 memory_limit=args.memory_limit,
                 progress=lambda step: status.update(f"{step} ..."),
             )
-        except (ProfileError, ValueError, FileNotFoundError) as exc:
+        except (ProfileError, ValueError, FileNotFoundError, duckdb.Error) as exc:
             console.print(f"[red]csas safety ingest:[/red] {exc}")
             return 1
     _print_ingest_report(console, report, args.report)
@@ -231,6 +232,7 @@ def cmd_safety_synth(args: argparse.Namespace) -> int:
 
 def cmd_safety_analyze(args: argparse.Namespace) -> int:
     """Analyse a normalised call table; write aggregate, suppressed CSV/JSON outputs only."""
+    import duckdb
     from rich.console import Console
 
     from csas.analysis.safety.pipeline import PipelineError, analyze
@@ -244,7 +246,7 @@ def cmd_safety_analyze(args: argparse.Namespace) -> int:
                 progress=lambda step: status.update(f"{step.capitalize()} ..."),
                 **_analysis_arguments(args),
             )
-        except (PipelineError, ValueError, OSError) as exc:
+        except (PipelineError, ValueError, OSError, duckdb.Error) as exc:
             console.print(f"[red]csas safety analyze:[/red] {exc}", soft_wrap=True)
             return 1
     label = " (SYNTHETIC input)" if result.synthetic_rows else ""
@@ -258,6 +260,7 @@ def cmd_safety_analyze(args: argparse.Namespace) -> int:
 
 def cmd_safety_run(args: argparse.Namespace) -> int:
     """Ingest an export and analyse it in one go (no Parquet file in between by default)."""
+    import duckdb
     from rich.console import Console
 
     from csas.analysis.safety.pipeline import PipelineError, run
@@ -274,7 +277,7 @@ def cmd_safety_run(args: argparse.Namespace) -> int:
                 progress=lambda step: status.update(f"{step.capitalize()} ..."),
                 **_analysis_arguments(args),
             )
-        except (ProfileError, PipelineError, ValueError, OSError) as exc:
+        except (ProfileError, PipelineError, ValueError, OSError, duckdb.Error) as exc:
             console.print(f"[red]csas safety run:[/red] {exc}", soft_wrap=True)
             return 1
     analysis = result.analysis

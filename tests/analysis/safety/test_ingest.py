@@ -949,8 +949,8 @@ def test_ingest_leaves_no_partial_output_when_writing_fails(
     output = tmp_path / "out.parquet"
     output.write_bytes(b"the previous, complete output")
 
-    def broken(self: Any) -> str:
-        return "SELECT no_such_column FROM checked"
+    def broken(self: Any, records: str, extra_columns: str = "") -> str:
+        return f"SELECT no_such_column FROM {records}"  # noqa: S608
 
     monkeypatch.setattr(ingest_module._Ingestion, "output_sql", broken)
     with pytest.raises(duckdb.Error):
@@ -1338,12 +1338,12 @@ def test_repeated_hashes_are_found_slice_by_slice_with_the_same_result(
 
 def test_ingested_rows_keep_columns_whose_names_look_like_parameters(tmp_path: Path) -> None:
     """The view holds the parameters' values as literals; a kept column named like a
-    parameter ($kind) or with a quote stays a name."""
+    parameter ($kind), like SQL (FROM checked) or with a quote stays a name."""
     path = tmp_path / "calls.csv"
     path.write_text(
-        'id,type,when,$kind,"it\'s"\n'
-        "1,TRESPASS,2024-03-10T01:30:00-08:00,a,x\n"
-        "2,NOISE,2024-03-10T04:30:00-07:00,b,y\n",
+        'id,type,when,$kind,"it\'s",note FROM checked\n'
+        "1,TRESPASS,2024-03-10T01:30:00-08:00,a,x,p\n"
+        "2,NOISE,2024-03-10T04:30:00-07:00,b,y,q\n",
         encoding="utf-8",
     )
     profile = profile_from_mapping(
@@ -1354,21 +1354,18 @@ def test_ingested_rows_keep_columns_whose_names_look_like_parameters(tmp_path: P
             "timezone": "America/Los_Angeles",
             "time_formats": ["iso8601"],
             "columns": {"source_id": "id", "call_type": "type", "received_at": "when"},
-            "keep_columns": ["$kind", "it's"],
+            "keep_columns": ["$kind", "it's", "note FROM checked"],
         }
     )
     ingest_module.ingest(path, profile=profile, output=tmp_path / "calls.parquet")
+    keys = ", ".join(f"extra->>'$.\"{name}\"'" for name in ("$kind", "it''s", "note FROM checked"))
     with ingest_module.ingested(path, profile=profile) as session:
         held = session.con.execute(
-            f"SELECT source_kind, CAST(extra AS VARCHAR) FROM {session.relation}"  # noqa: S608
+            f"SELECT source_kind, {keys} FROM {session.relation}"  # noqa: S608
         ).fetchall()
     with duckdb.connect() as con:
         stored = con.execute(
-            "SELECT source_kind, CAST(extra AS VARCHAR) FROM read_parquet($p)",
+            f"SELECT source_kind, {keys} FROM read_parquet($p)",  # noqa: S608
             {"p": str(tmp_path / "calls.parquet")},
         ).fetchall()
-    assert (
-        held
-        == stored
-        == [("calls", '{"$kind":"a","it\'s":"x"}'), ("calls", '{"$kind":"b","it\'s":"y"}')]
-    )
+    assert held == stored == [("calls", "a", "x", "p"), ("calls", "b", "y", "q")]

@@ -611,6 +611,8 @@ def test_run_writes_no_normalised_file_unless_asked(tmp_path: Path) -> None:
         ({"threshold": 0}, "threshold must be a positive whole number"),
         ({"timezone": "Mars/Olympus"}, "'Mars/Olympus' is not an IANA time zone"),
         ({"eligible_tiers": ("community-only", "anyone")}, r"unknown tier\(s\) \['anyone'\]"),
+        ({"seed": -1}, "seed must be a whole number, 0 or more"),
+        ({"city": "Atlantis"}, "no call types for city 'Atlantis'"),
     ],
 )
 def test_run_checks_its_parameters_before_reading_anything(

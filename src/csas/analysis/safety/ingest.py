@@ -202,7 +202,8 @@ _SAMPLE_ROWS = 50_000
 _DICTIONARY_LIMIT = 4096
 #: ... if its values are this long on average (shorter text is as small as an ENUM).
 _DICTIONARY_MIN_LENGTH = 8
-#: At most this many kept rows' hashes are sorted at once to find repeated ones (128 MB).
+#: About this many kept rows' hashes (128 MB) are sorted at once to find repeated ones: the
+#: hash space is cut into that many slices on average (copies of one hash share a slice).
 _HASHES_PER_SLICE = 16_000_000
 #: Degrees around a projected CRS's area of use within which a projected point is believable.
 _AREA_MARGIN = 5.0
@@ -497,6 +498,7 @@ def ingested(
     connection are gone when the ``with`` block ends.
     """
     started = time.perf_counter()
+    check_memory_limit(memory_limit)
     if not isinstance(profile, Profile):
         profile = load_profile(profile)
     source_path = Path(path)
@@ -551,6 +553,14 @@ def ingested(
         )
         _execute(con, f"CREATE TEMP VIEW {_RELATION} AS {ingestion.relation_sql()}")
         yield Ingested(con, _RELATION, report, ingestion.synthetic_sql(), ingestion.enum_columns())
+
+
+def check_memory_limit(memory_limit: str) -> None:
+    """Raise ValueError, naming the setting, unless DuckDB accepts `memory_limit` ("2GB")."""
+    try:
+        duckdb.connect(":memory:", config={"memory_limit": memory_limit}).close()
+    except duckdb.Error as exc:
+        raise ValueError(f"memory_limit {memory_limit!r}: {_first_line(exc)}") from None
 
 
 #: The view `ingested` leaves the normalised rows in.
@@ -1579,7 +1589,7 @@ class _Ingestion:
         """The hashes (``h``) that more than one kept row has, sorted.
 
         Sorted in numpy, a slice of the hash space at a time (`_HASHES_PER_SLICE` rows' worth
-        at most, so memory stays bounded): numpy sorts 10 million hashes in a tenth of a
+        on average, so memory stays bounded): numpy sorts 10 million hashes in a tenth of a
         second, where DuckDB's GROUP BY h HAVING count(*) > 1 needed seconds for its hash
         table of 10 million groups (evicting `records` from memory to make room for it).
         """
@@ -1701,8 +1711,10 @@ class _Ingestion:
         """SELECT of every record for the write, with its row number."""
         return self._records_sql(enums=["r_initiated_by"])
 
-    def output_sql(self) -> str:
-        """The SELECT of the kept rows in the normalised schema, in file order."""
+    def output_sql(self, records: str, extra_columns: str = "") -> str:
+        """The SELECT of the kept rows in the normalised schema, in file order, from
+        `records` (a FROM item named ``checked``), with `extra_columns` (``, a AS b ...``)
+        after the schema's."""
         profile = self.profile
         mapped = profile.columns
         parts = ["row_number", f"CAST({self._value('kind')} AS VARCHAR) AS source_kind"]
@@ -1748,7 +1760,7 @@ class _Ingestion:
                 else:
                     parts.append("CAST(NULL AS JSON) AS extra")
         # No ORDER BY: with preserve_insertion_order, a filtered scan keeps file order.
-        return f"SELECT {', '.join(parts)} FROM checked WHERE code IS NULL"
+        return f"SELECT {', '.join(parts)}{extra_columns} FROM {records} WHERE code IS NULL"
 
     def _initiated_of_records(self) -> str:
         """`_initiated_sql` for `_records_sql`'s rows: where the text is an ENUM, the answer
@@ -1785,9 +1797,7 @@ class _Ingestion:
 
     def write(self, output_path: Path) -> None:
         """Write the kept rows to `output_path` through a temporary file and a rename."""
-        sql = self.output_sql().replace(
-            "FROM checked", f"FROM ({self._checked_select()}) AS checked"
-        )
+        sql = self.output_sql(f"({self._checked_select()}) AS checked")
         _write_atomically(self.con, sql, self.params, output_path)
 
     def relation_sql(self) -> str:
@@ -1801,9 +1811,7 @@ class _Ingestion:
         self._initiated_of_records()  # (its parameter, before the literals are asked for)
         self.literal_values = True
         try:
-            return self.output_sql().replace(
-                " FROM checked", f", {synthetic} AS _synthetic{hidden} FROM {records}"
-            )
+            return self.output_sql(records, f", {synthetic} AS _synthetic{hidden}")
         finally:
             self.literal_values = False
 
@@ -2147,7 +2155,6 @@ _Transition = tuple[dt.datetime, dt.datetime, dt.datetime, str]
 _DST_YEARS = (1900, 2100)
 
 
-@functools.lru_cache(maxsize=16)
 def _offset_decided(ending: str) -> bool | None:
     """Whether `_ISO_OFFSET` matches every text ending in `ending` (True), none (False), or
     it depends on the text before (None).
@@ -2187,6 +2194,7 @@ def _zone_offsets(zone: str, first_year: int, last_year: int) -> list[str]:
     return offsets
 
 
+@functools.lru_cache(maxsize=16)
 def _dst_transitions(zone: str) -> tuple[_Transition, ...]:
     """Local-time windows that are repeated ('ambiguous') or skipped ('nonexistent').
 
@@ -2270,12 +2278,16 @@ _PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQU
 
 def _sql_literal(value: Any) -> str:
     """A SQL literal of a parameter's value (text, numbers, booleans, lists of those)."""
+    if isinstance(value, np.generic):
+        value = value.item()
     if value is None:
         return "NULL"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"'{value!r}'::DOUBLE"  # (a bare 1.5 is a DECIMAL; nan and inf need quotes)
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
     if isinstance(value, list | tuple):
@@ -2315,6 +2327,7 @@ __all__ = [
     "MissingColumnError",
     "NormalisedColumn",
     "RowProblem",
+    "check_memory_limit",
     "ingest",
     "ingested",
     "normalised_schema_sql",

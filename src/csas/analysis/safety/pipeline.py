@@ -70,7 +70,13 @@ from csas.analysis.safety.geo import (
     assign_points_layers,
 )
 from csas.analysis.safety.hotspots import gi_star, polygon_neighbours
-from csas.analysis.safety.ingest import NORMALISED_COLUMNS, EnumCodes, IngestReport, ingested
+from csas.analysis.safety.ingest import (
+    NORMALISED_COLUMNS,
+    EnumCodes,
+    IngestReport,
+    check_memory_limit,
+    ingested,
+)
 from csas.analysis.safety.measures import (
     AreaWeekProfile,
     EligibilityByArea,
@@ -906,6 +912,7 @@ def analyze(
         ValueError: a parameter is out of range (the message names it).
     """
     started = time.perf_counter()
+    check_memory_limit(memory_limit)
     source = Path(normalised)
     options = _Options(
         threshold, seed, n_boot, permutations, alpha, city, timezone, tuple(eligible_tiers)
@@ -986,6 +993,7 @@ def run(
     )
     target = _check_options(options, out_dir)
     taxonomy = load_taxonomy()
+    taxonomy.check_city(city)
 
     def step(name: str) -> None:
         if progress is not None:
@@ -1029,7 +1037,9 @@ def _check_options(options: _Options, out_dir: str | os.PathLike[str]) -> Path:
         raise ValueError(f"threshold must be a positive whole number, got {threshold!r}")
     # The measures check these too, but only after the calls are read: `run` would have
     # ingested a whole file before saying so.
-    n_boot, permutations = options.n_boot, options.permutations
+    n_boot, permutations, seed = options.n_boot, options.permutations, options.seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a whole number, 0 or more, got {seed!r}")
     if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 1:
         raise ValueError(f"n_boot must be a positive integer, got {n_boot!r}")
     if isinstance(permutations, bool) or not isinstance(permutations, int) or permutations < 0:
@@ -1182,6 +1192,7 @@ def _placing() -> Iterator[
     second thread while the rest is read (DuckDB and most of numpy let go of Python's
     lock), and a function giving that work's future (None if it was never begun)."""
     begun: list[concurrent.futures.Future[dict[str, Assignment]]] = []
+    _tacoma()  # read here: a cache filled by two threads at once reads the layers twice
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
 
         def located(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> None:
