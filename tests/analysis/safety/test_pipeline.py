@@ -610,6 +610,7 @@ def test_run_writes_no_normalised_file_unless_asked(tmp_path: Path) -> None:
         ({"alpha": 1.0}, "alpha must be between 0 and 1"),
         ({"threshold": 0}, "threshold must be a positive whole number"),
         ({"timezone": "Mars/Olympus"}, "'Mars/Olympus' is not an IANA time zone"),
+        ({"timezone": "localtime"}, "'localtime' is not an IANA time zone"),
         ({"eligible_tiers": ("community-only", "anyone")}, r"unknown tier\(s\) \['anyone'\]"),
         ({"seed": -1}, "seed must be a whole number, 0 or more"),
         ({"city": "Atlantis"}, "no call types for city 'Atlantis'"),

@@ -1051,6 +1051,15 @@ def _check_options(options: _Options, out_dir: str | os.PathLike[str]) -> Path:
         raise ValueError(f"eligible_tiers: unknown tier(s) {unknown}; known: {list(TIERS)}")
     try:
         zoneinfo.ZoneInfo(options.timezone)
+        # DuckDB's ICU zones, which the months are worked out in, lack some of Python's
+        # ("localtime").
+        with duckdb.connect(":memory:") as con:
+            ((known,),) = con.execute(
+                "SELECT count(*) FROM pg_timezone_names() WHERE name = $zone",
+                {"zone": options.timezone},
+            ).fetchall()
+        if not known:
+            raise ValueError(options.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ValueError(
             f"timezone {options.timezone!r} is not an IANA time zone (expected a name such as "
