@@ -256,3 +256,38 @@ def test_home_page_does_not_overflow_a_small_phone_screen(live_server: Any, new_
     assert scroll_width <= inner_width + 1, (
         f"the home page is {scroll_width}px wide in a {inner_width}px viewport"
     )
+
+
+# --- 6. scripts the device may lack -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "family", "font_file", "sample"),
+    [
+        ("km", "csas Khmer", "noto-sans-khmer-400", "\u1780"),  # KA
+        ("ko", "csas Korean", "nanum-gothic-korean-400", "\uac00"),  # GA
+    ],
+)
+def test_khmer_and_korean_pages_load_the_shipped_font_where_the_device_has_none(
+    live_server: Any, new_page: Any, language: str, family: str, font_file: str, sample: str
+) -> None:
+    # Debian's chromium here has no Khmer or Korean font installed (as some older phones and
+    # desktops): the page must fetch csas's own rather than print boxes.
+    page = new_page()
+    fonts: list[tuple[str, int]] = []
+    page.on(
+        "response",
+        lambda response: (
+            fonts.append((urlsplit(response.url).path, response.status))
+            if "/vendor/fonts/" in response.url
+            else None
+        ),
+    )
+    page.goto(live_server.url + f"/{language}/")
+    page.evaluate("() => document.fonts.ready")
+    assert_page_healthy(page)
+    assert page.evaluate(
+        '([family, sample]) => document.fonts.check(`16px "${family}"`, sample)',
+        [family, sample],
+    )
+    assert [status for path, status in fonts if font_file in path] == [200]

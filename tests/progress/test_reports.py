@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import socket
+import zlib
 from decimal import Decimal
 from typing import Any
 
@@ -395,7 +397,7 @@ def pdf_spy(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     real = report_views.pdf_from_html
 
     def spy(html: str, *, base_url: str, url_fetcher: Any = None) -> bytes:
-        fetcher = report_views.refusing_url_fetcher()
+        fetcher = report_views.report_url_fetcher()
         calls.append({"html": html, "fetcher": fetcher})
         return real(html, base_url=base_url, url_fetcher=fetcher)
 
@@ -408,7 +410,7 @@ def _laid_out_text(html: str) -> str:
     from weasyprint import HTML
     from weasyprint.formatting_structure.boxes import TextBox
 
-    document = HTML(string=html, url_fetcher=report_views.refusing_url_fetcher()).render()
+    document = HTML(string=html, url_fetcher=report_views.report_url_fetcher()).render()
     return " ".join(
         box.text
         for page in document.pages
@@ -460,7 +462,7 @@ def test_the_pdf_renderer_refuses_every_url_and_opens_no_connection(
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
     monkeypatch.setattr(socket, "create_connection", no_network)
-    fetcher = report_views.refusing_url_fetcher()
+    fetcher = report_views.report_url_fetcher()
     html = (
         '<html><head><link rel="stylesheet" href="https://cdn.example.com/x.css">'
         '<style>@import url("http://example.com/y.css");</style></head><body>'
@@ -487,16 +489,51 @@ def test_an_image_tag_in_a_narrative_is_text_not_a_fetch(
     assert "&lt;img src=&quot;http://example.com/x.png&quot;&gt;" in pdf_spy[0]["html"]
 
 
-@pytest.mark.parametrize("language", ["vi", "km", "ko"])
-def test_the_pdf_renders_in_vietnamese_khmer_and_korean(
-    language: str, progress: dict[str, Any]
+def _pdf_fonts(pdf: bytes) -> set[str]:
+    """The names of the fonts embedded in a PDF (without the subset tag: ABCDEF+Name)."""
+    blobs = [pdf]
+    for match in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            blobs.append(zlib.decompress(match.group(1)))
+        except zlib.error:
+            continue  # not a Flate stream (an image or font program)
+    names = re.findall(rb"/BaseFont\s*/(?:[A-Z]{6}\+)?([A-Za-z0-9\-_]+)", b"".join(blobs))
+    return {name.decode() for name in names}
+
+
+@pytest.mark.parametrize(
+    ("language", "font"),
+    [("vi", "DejaVu-Sans"), ("km", "csas-Khmer"), ("ko", "csas-Korean")],
+)
+def test_the_pdf_renders_in_vietnamese_khmer_and_korean_with_the_shipped_fonts(
+    language: str, font: str, progress: dict[str, Any], pdf_spy: list[dict[str, Any]]
 ) -> None:
-    # Debian's DejaVu has no Khmer or Hangul glyphs: those characters print as boxes unless
-    # a Khmer or CJK font is installed, but the PDF is still produced.
+    # Debian's DejaVu has no Khmer or Hangul glyphs: csas ships a Khmer and a Korean font,
+    # so those PDFs do not print boxes on a server without such fonts installed.
     response = Client().get(f"/{language}/reports/{progress['q1'].pk}/report.pdf")
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF")
     assert response["Content-Disposition"].endswith(f'-{language}.pdf"')
+    assert font in _pdf_fonts(response.content)
+    assert pdf_spy[0]["fetcher"].refused == []  # the fonts were fetched, nothing else asked
+
+
+def test_the_report_fonts_are_the_only_addresses_fetched() -> None:
+    fetcher = report_views.report_url_fetcher()
+    assert fetcher("csas-font:noto-sans-khmer-400.ttf").read()[:4] == b"\x00\x01\x00\x00"
+    for url in (
+        "csas-font:../../settings.py",
+        "csas-font:LICENSE-nanum-gothic.txt",
+        "csas-font:nanum-gothic-korean-400.woff2",
+        "http://testserver/static/vendor/fonts/noto-sans-khmer-400.ttf",
+        "file:///etc/passwd",
+    ):
+        with pytest.raises(ValueError, match="refused"):
+            fetcher(url)
+    assert len(fetcher.refused) == 5
+    assert {
+        path.name for path in report_views.REPORT_FONTS_DIR.glob("*.ttf")
+    } == report_views.REPORT_FONTS
 
 
 # --- languages --------------------------------------------------------------------------------
