@@ -39,6 +39,7 @@ MATRIX: dict[str, tuple[str, list[int]]] = {
     "portal:plan": ("/plan/", [200, 200, 200, 200, 200]),
     "portal:progress": ("/progress/", [200, 200, 200, 200, 200]),
     "portal:changes": ("/changes/", [200, 200, 200, 200, 200]),
+    "portal:partners": ("/partners/", [200, 200, 200, 200, 200]),
     "portal:neighborhoods": ("/neighborhoods/", [200, 200, 200, 200, 200]),
     "portal:districts_geojson": (
         "/neighborhoods/council-districts.geojson",

@@ -152,6 +152,7 @@ PUBLIC_PAGES = [
     pytest.param("/plan/", 200, id="plan"),
     pytest.param("/progress/", 200, id="progress"),
     pytest.param("/changes/", 200, id="changes"),
+    pytest.param("/partners/", 200, id="partners"),
     pytest.param("/surveys/", 200, id="have-your-say"),
     pytest.param("/neighborhoods/", 200, id="neighborhoods"),
     pytest.param("/accounts/login/", 200, id="login"),

@@ -77,9 +77,45 @@ def test_action_page_never_shows_partner_contact_details(
     partner.save()
     ActionPartner.objects.create(action=tpd_action, partner=partner, role="Trauma response")
     body = client.get("/actions/3-6/").content.decode()
-    assert "Tacoma Ceasefire: Trauma response" in body
+    assert (
+        '<a href="/partners/#tacoma-ceasefire">Tacoma Ceasefire</a>: '
+        '<span lang="en">Trauma response</span>'
+    ) in body
     assert "someone@example.org" not in body
     assert "A Person" not in body
+    body = client.get("/partners/").content.decode()
+    assert "Trauma response" in body
+    assert "someone@example.org" not in body
+    assert "A Person" not in body
+
+
+def test_partners_page_lists_each_partner_with_its_published_actions_only(
+    client: Client, tpd_action: Action, draft_version: StrategyVersion
+) -> None:
+    from csas.strategy.models import ActionPartner, Partner
+
+    ceasefire = Partner.objects.get(slug="tacoma-ceasefire")
+    ActionPartner.objects.create(action=tpd_action, partner=ceasefire, role="Trauma response")
+    draft_action = Action.objects.get(version=draft_version, slug="3-2")
+    ActionPartner.objects.create(action=draft_action, partner=ceasefire, role="DRAFT ROLE")
+    collaborative = Partner.objects.get(slug="tacoma-safety-collaborative")
+    collaborative.website = "javascript:alert(1)"
+    collaborative.save()
+    response = client.get("/partners/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    section = body[body.index('<section id="tacoma-ceasefire"') :]
+    section = section[: section.index("</section>")]
+    assert 'href="/actions/3-6/"' in section
+    assert '<span lang="en">Trauma response</span>' in section
+    assert "DRAFT ROLE" not in body
+    assert "javascript:" not in body  # only an http(s) website is linked
+    collaborative_section = body[body.index('<section id="tacoma-safety-collaborative"') :]
+    assert (
+        "No action of the published strategy names this partner yet."
+        in (collaborative_section[: collaborative_section.index("</section>")])
+    )
+    assert body.index("Tacoma Ceasefire") < body.index("Tacoma Community Safety Collaborative")
 
 
 def test_plan_draws_the_gantt_chart_with_a_table_alternative(client: Client, db: Any) -> None:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("goals/<int:number>/", views.goal_detail, name="goal"),
     path("actions/<slug:slug>/", views.action_detail, name="action"),
     path("plan/", views.plan, name="plan"),
+    path("partners/", views.partners, name="partners"),
     path("progress/", views.progress, name="progress"),
     path("changes/", views.changes, name="changes"),
     path("neighborhoods/", views.neighborhoods, name="neighborhoods"),

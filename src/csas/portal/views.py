@@ -129,6 +129,18 @@ def action_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+def partners(request: HttpRequest) -> HttpResponse:
+    version = selectors.version_get_published()
+    partner_list = selectors.partner_list_public(version)
+    actions = [
+        role.action
+        for partner in partner_list
+        for role in partner.public_roles  # type: ignore[attr-defined]
+    ]
+    return _page(request, "portal/partners.html", version, actions, partners=partner_list)
+
+
+@require_safe
 def plan(request: HttpRequest) -> HttpResponse:
     version = selectors.version_get_published()
     timeline = selectors.milestone_timeline(version)

@@ -18,6 +18,7 @@ from csas.strategy.models import (
     GeographyKind,
     Goal,
     Milestone,
+    Partner,
     Strategy,
     StrategyVersion,
     Workstream,
@@ -105,6 +106,28 @@ def action_get_public(version: StrategyVersion, slug: str) -> Action:
     if action is None:
         raise Http404("No such action.")
     return action
+
+
+def partner_list_public(version: StrategyVersion) -> list[Partner]:
+    """The city's partner organisations, each with ``public_roles``: its roles on the actions
+    of `version` (the published one, for public pages), in the strategy's order, and
+    ``public_website``: its website when that is an http(s) address, else "". Contact
+    details are loaded but never shown publicly (the templates do not use them)."""
+    roles = (
+        ActionPartner.objects.filter(action__version=version)
+        .select_related("action", "action__goal")
+        .order_by("action__goal__number", "action__order", "action__pk")
+    )
+    partners: list[Partner] = list(
+        Partner.objects.filter(city=version.strategy.city).prefetch_related(
+            Prefetch("action_roles", queryset=roles, to_attr="public_roles")
+        )
+    )
+    for partner in partners:
+        # Only a web address is linked (a strategy file is not checked like a form is).
+        web = partner.website.lower().startswith(("https://", "http://"))
+        partner.public_website = partner.website if web else ""  # type: ignore[attr-defined]
+    return partners
 
 
 def action_list_editable(user: Any) -> QuerySet[Action]:
