@@ -101,6 +101,14 @@ def test_overview_headline_figures_equal_the_stored_summary(
     assert f"Between {low}% and {high}% of the calls the public started." in text
     officer = number_format(summary["initiation"]["officer"], force_grouping=True)
     assert f"Started by an officer {officer} " in text
+    council = summary["geography"]["council_district"]
+    for label, key in (
+        ("Outside every council district", "outside_every_area"),
+        ("Without a location", "without_location"),
+    ):
+        value = council[key]
+        shown = "fewer than 10" if value is None else number_format(value, force_grouping=True)
+        assert f"{label} {shown} " in text
 
 
 def test_overview_response_times_equal_the_stored_rows(
