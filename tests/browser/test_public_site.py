@@ -291,4 +291,23 @@ def test_khmer_and_korean_pages_load_the_shipped_font_where_the_device_has_none(
         '([family, sample]) => document.fonts.check(`16px "${family}"`, sample)',
         [family, sample],
     )
-    assert [status for path, status in fonts if font_file in path] == [200]
+    assert [status for path, status in fonts if path.endswith(f"/{font_file}.woff2")] == [200]
+
+
+def test_a_page_in_another_language_fetches_only_the_hangul_of_the_language_menu(
+    live_server: Any, new_page: Any
+) -> None:
+    # Every page names Korean in Hangul in its language menu: a device without a Korean font
+    # fetches a three-letter cut of the font for it, not the whole font (340 KB).
+    page = new_page()
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(urlsplit(request.url).path))
+    page.goto(live_server.url + "/")
+    page.evaluate("() => document.fonts.ready")
+    assert_page_healthy(page)
+    fonts = [path.rsplit("/", 1)[-1] for path in fetched if "/vendor/fonts/" in path]
+    assert "nanum-gothic-korean-400-names.woff2" in fonts
+    assert "nanum-gothic-korean-400.woff2" not in fonts
+    assert page.evaluate(
+        "() => document.fonts.check('16px \"csas Korean names\"', '\ud55c\uad6d\uc5b4')"
+    )
