@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
+# Test processes (pytest-xdist); 0 runs the tests in this one process.
+PYTEST_WORKERS ?= 2
 BIN := $(VENV)/bin
 
 .PHONY: demo test install install-dev browser-deps lint format typecheck messages clean
@@ -29,7 +31,7 @@ browser-deps:
 	bash scripts/ensure-chromium.sh
 
 test: install-dev browser-deps
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks

@@ -4,6 +4,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,41 @@ def test_production_refuses_to_start_without_a_contact_key(tmp_path: Path) -> No
     )
     assert result.returncode != 0
     assert "CSAS_CONTACT_KEY must be set when CSAS_ENV=production" in result.stderr
+
+
+def test_processes_starting_together_on_a_new_data_folder_share_one_key_each(
+    tmp_path: Path,
+) -> None:
+    # Test workers, or a server and a command, may start at once on an empty data folder:
+    # each must read the key the first one wrote, never an empty or half-written file.
+    go = tmp_path.parent / f"{tmp_path.name}-go"
+    code = (  # each process waits for `go`, then reads the settings (which makes the keys)
+        "import os, sys, django.conf, cryptography.fernet\n"
+        f"while not os.path.exists({str(go)!r}): pass\n"
+        "print(django.conf.settings.SECRET_KEY); print(django.conf.settings.CONTACT_KEY)"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "csas.config.settings",
+        "CSAS_DATA_DIR": str(tmp_path),
+    }
+    for name in ("CSAS_SECRET_KEY", "CSAS_CONTACT_KEY", "CSAS_ENV"):
+        env.pop(name, None)
+    started = [
+        subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    time.sleep(1)
+    go.touch()
+    printed = [process.communicate(timeout=120)[0].split() for process in started]
+    assert all(process.returncode == 0 for process in started)
+    secret, contact = (tmp_path / "secret_key").read_text(), (tmp_path / "contact_key").read_text()
+    assert len(secret) >= 50
+    assert len(contact) == 44
+    assert printed == [[secret, contact]] * 6
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "contact_key").stat().st_mode & 0o777 == 0o600
+    assert not [path.name for path in tmp_path.iterdir() if path.name.startswith(".")]
 
 
 def test_a_mistyped_setting_is_named_in_the_error(tmp_path: Path) -> None:

@@ -5,8 +5,11 @@ Every variable read here is listed, with its default, in `.env.example` and the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
@@ -56,6 +59,26 @@ if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("CSAS_DEBUG must be false when CSAS_ENV=production")
 
 
+def _kept_key(key_file: Path, make: Callable[[], str]) -> str:
+    """The key kept in `key_file`, made with `make` and written there first if missing.
+
+    Written whole or not at all (a temporary file linked into place), so that processes
+    starting together on a new data folder (test workers, a server and a command) all read
+    the one key the first of them wrote, never an empty or half-written file.
+    """
+    if not key_file.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=DATA_DIR, prefix=f".{key_file.name}-")
+        try:
+            with os.fdopen(descriptor, "w") as handle:  # mkstemp's file is already 0600
+                handle.write(make())
+            with contextlib.suppress(FileExistsError):  # another process got there first
+                os.link(temporary, key_file)
+        finally:
+            os.unlink(temporary)
+    return key_file.read_text().strip()
+
+
 def _secret_key() -> str:
     key = os.environ.get("CSAS_SECRET_KEY", "")
     if key:
@@ -64,14 +87,7 @@ def _secret_key() -> str:
         raise ImproperlyConfigured("CSAS_SECRET_KEY must be set when CSAS_ENV=production")
     # Development: one random key per data folder, kept beside the database so sessions
     # survive restarts; never committed.
-    key_file = DATA_DIR / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
-    return key
+    return _kept_key(DATA_DIR / "secret_key", lambda: secrets.token_urlsafe(50))
 
 
 SECRET_KEY = _secret_key()
@@ -303,16 +319,9 @@ def _contact_key() -> str:
             "CSAS_CONTACT_KEY must be set when CSAS_ENV=production "
             "(make one with: csas manage generate_contact_key)"
         )
-    key_file = DATA_DIR / "contact_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
     from cryptography.fernet import Fernet
 
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key = Fernet.generate_key().decode()
-    key_file.write_text(key)
-    key_file.chmod(0o600)
-    return key
+    return _kept_key(DATA_DIR / "contact_key", lambda: Fernet.generate_key().decode())
 
 
 CONTACT_KEY = _contact_key()
