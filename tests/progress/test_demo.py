@@ -24,7 +24,7 @@ from csas.progress.models import (
     UpdateEvent,
     UpdateState,
 )
-from csas.strategy.models import Action, Strategy
+from csas.strategy.models import Action, ActionPartner, Strategy
 from tests.conftest import make_user
 
 TODAY = dt.date(2026, 11, 27)
@@ -46,6 +46,9 @@ def _counts() -> dict[str, Any]:
             ActionUpdate.objects.values_list("action__slug", "period__label", "state")
         ),
         "led": sorted(Action.objects.filter(lead_department__isnull=False).values_list("slug")),
+        "partner_roles": sorted(
+            ActionPartner.objects.values_list("action__slug", "partner__slug", "role")
+        ),
     }
 
 
@@ -71,6 +74,12 @@ def test_demo_setup_run_twice_leaves_the_same_rows(db: Any) -> None:
     call_command("demo_setup", stdout=second_output)
     assert _counts() == first
     assert first["updates"], "the demo wrote no updates"
+    # The strategy file gives partners no roles; the demo's are labelled as made up.
+    assert [(action, partner) for action, partner, _ in first["partner_roles"]] == [
+        ("3-3", "tacoma-safety-collaborative"),
+        ("3-6", "tacoma-ceasefire"),
+    ]
+    assert all(role.startswith("Demo: ") for _, _, role in first["partner_roles"])
     summary = [line for line in first_output.getvalue().splitlines() if "reporting periods" in line]
     assert summary == [
         line for line in second_output.getvalue().splitlines() if "reporting periods" in line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -252,7 +253,10 @@ def test_safety_demo_load_replaces_the_earlier_demo_and_gives_the_same_figures(
     assert second.is_synthetic
     assert second.is_published
     assert "Synthetic demo data" in second.title
-    assert "not real calls" in second.source
+    # The title (and the pages' banner) say "synthetic"; the source says how they were made.
+    assert re.fullmatch(
+        r"2,000 calls for \d{4} written by csas safety synth \(seed \d+\)", second.source
+    )
     assert [model.objects.filter(analysis=second).count() for model in ROW_MODELS] == first_counts
     # Same arguments, same figures (the input file's name is a temporary one).
     assert {k: v for k, v in second.summary.items() if k != "input"} == {

@@ -1,9 +1,9 @@
 """Made-up implementation data for `csas demo`: owners, milestones, funding, council actions,
 a few quarters of updates and two indicators on some of Tacoma's actions.
 
-None of it is City data. Every fabricated text says so ("Demo:" in narratives, milestones and
-funding sources, "(demo)" in council action titles, "demo data" in observation notes), so a
-screenshot of the demo cannot be mistaken for a report.
+None of it is City data. Every fabricated text says so ("Demo:" in narratives, milestones,
+funding sources and partners' roles, "(demo)" in council action titles, "demo data" in
+observation notes), so a screenshot of the demo cannot be mistaken for a report.
 
 Updates go through the real workflow (`update_save_draft`, `update_submit`, `update_review`,
 `update_approve`, `update_return`), so their events log is what a real quarter leaves behind.
@@ -49,7 +49,14 @@ from csas.progress.services import (
     update_save_draft,
     update_submit,
 )
-from csas.strategy.models import Action, Department, Strategy, StrategyVersion
+from csas.strategy.models import (
+    Action,
+    ActionPartner,
+    Department,
+    Partner,
+    Strategy,
+    StrategyVersion,
+)
 
 DUE_AFTER_QUARTER_END = dt.timedelta(days=15)
 # Updates are published for this many completed quarters before the current one.
@@ -197,6 +204,7 @@ class ActionPlan:
     # updates for quarters -3, -2, -1 and 0; None: no update for that quarter
     updates: tuple[UpdatePlan | None, UpdatePlan | None, UpdatePlan | None, UpdatePlan | None]
     council: tuple[tuple[str, int], ...] = ()  # (title, quarter offset of the vote)
+    partners: tuple[tuple[str, str], ...] = ()  # (partner slug in the strategy file, role)
 
 
 ACTION_PLANS: tuple[ActionPlan, ...] = (
@@ -254,6 +262,12 @@ ACTION_PLANS: tuple[ActionPlan, ...] = (
             ),
         ),
         council=(("Resolution supporting an alternative response pilot (demo)", -3),),
+        partners=(
+            (
+                "tacoma-ceasefire",
+                "Demo: its community trauma response teams take referrals from the pilot",
+            ),
+        ),
     ),
     ActionPlan(
         slug="3-1-enhance",
@@ -309,6 +323,12 @@ ACTION_PLANS: tuple[ActionPlan, ...] = (
     ActionPlan(
         slug="3-3",
         owner="editor",
+        partners=(
+            (
+                "tacoma-safety-collaborative",
+                "Demo: reviews the service-gap maps by place, never by person",
+            ),
+        ),
         milestones=(
             MilestonePlan(
                 "Demo: Agree the equity measures used to place resources",
@@ -457,6 +477,8 @@ def demo_implementation_load(
             _funding(action, line)
         for title, offset in plan.council:
             _council_action(action, title, current.shifted(offset))
+        for slug, role in plan.partners:
+            _partner_role(action, slug, role, by=users.office)
         for offset, update_plan in zip((-3, -2, -1, 0), plan.updates, strict=True):
             if update_plan is None:
                 continue
@@ -499,6 +521,23 @@ def _lead_and_owner(action: Action, *, department: Department, owner: User, by: 
         owner_row = ActionOwner(action=action, user=owner, is_primary=True)
         owner_row.full_clean()
         owner_row.save()
+
+
+def _partner_role(action: Action, slug: str, role: str, *, by: User) -> None:
+    # Demo data only, like the lead departments: the strategy file names the partners but
+    # gives them no roles on actions; `csas demo` reloads the file first (which removes
+    # roles the file does not give), so this is set again on each run.
+    partner = Partner.objects.filter(city=action.version.strategy.city, slug=slug).first()
+    if partner is None:
+        return  # another city's strategy file: the demo adds no partner it lacks
+    link = ActionPartner.objects.filter(action=action, partner=partner).first()
+    if link is not None and link.role == role:
+        return
+    link = link or ActionPartner(action=action, partner=partner)
+    link.role = role
+    link._history_user = by  # type: ignore[attr-defined]
+    link.full_clean()
+    link.save()
 
 
 def _milestone(

@@ -609,10 +609,9 @@ def safety_demo_load(
         read = _read_folder(folder / "out")
     if not read.summary["synthetic"]:
         raise SafetyLoadError("the demo's calls are not marked synthetic; refusing to load them")
-    source = (
-        f"Synthetic demo data: {calls:,} made-up calls for service in Tacoma in {year}, "
-        f"written by csas safety synth (seed {seed}); not real calls."
-    )
+    # The title and the pages' banner already say the data are synthetic: the source says
+    # how they were made.
+    source = f"{calls:,} calls for {year} written by csas safety synth (seed {seed})"
     with transaction.atomic():
         SafetyAnalysis.objects.filter(
             strategy=strategy, is_synthetic=True, title=DEMO_TITLE
