@@ -220,3 +220,18 @@ def test_imports_are_for_the_strategy_office_only(
     )
     assert response.status_code == 403
     assert not ImportBatch.objects.exists()
+
+
+def test_an_imported_place_is_redacted_before_it_can_be_published(
+    staff: Client, strategy: Strategy
+) -> None:
+    data = (
+        b"ID,Comment,Category,Location description,Language\n"
+        b"B1,Broken light,Lighting,in front of 4502 N 26th St,en\n"
+    )
+    response = _upload(staff, "places.csv", data, "map_comments")
+    staff.post(response["Location"], {"commit": "1"})
+    comment = MapComment.objects.get()
+    assert comment.address == "in front of 4502 N 26th St"
+    assert "4502" not in comment.redacted_address
+    assert "place:personal_data:street_address" in comment.review_reasons

@@ -38,7 +38,7 @@ from csas.engagement.models import (
     Survey,
     Vote,
 )
-from csas.engagement.services import _moderate, question_spec
+from csas.engagement.services import _moderate, _moderate_place, question_spec
 from csas.strategy.models import Geography, GeographyKind, Strategy
 
 MAX_ERRORS_KEPT = 500
@@ -332,6 +332,8 @@ def _commit_feedback(batch: ImportBatch, plan: importing.FeedbackImportPlan) -> 
         geography = neighbourhoods.get(row.neighbourhood.casefold()) if row.neighbourhood else None
         comment = None
         if batch.kind == ImportKind.MAP_COMMENTS:
+            redacted_address, place_reasons = _moderate_place(row.address)
+            reasons = reasons + place_reasons
             comment = MapComment.objects.create(
                 strategy=batch.strategy,
                 category=row.category or MapCategory.OTHER,
@@ -341,6 +343,7 @@ def _commit_feedback(batch: ImportBatch, plan: importing.FeedbackImportPlan) -> 
                 lon=row.lon,
                 lat=row.lat,
                 address=row.address,
+                redacted_address=redacted_address,
                 language=row.language or "en",
                 neighbourhood=geography,
             )

@@ -359,6 +359,11 @@ class MapComment(models.Model):
         blank=True,
         help_text=_("Place described in words, for people without the map."),
     )
+    redacted_address = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text=_("The place as published, after personal data is removed and moderation."),
+    )
     neighbourhood = models.ForeignKey(
         "strategy.Geography", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -107,7 +107,7 @@ def map_comments_public(strategy: Strategy) -> QuerySet[MapComment]:
             "redacted_text",
             "lon",
             "lat",
-            "address",
+            "redacted_address",
             "submitted_at",
             "neighbourhood__name",
         )

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.text import slugify
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from csas.engagement.answers import AnswerError, QuestionSpec, clean_answer, is_shown
 from csas.engagement.models import (
@@ -59,6 +60,27 @@ def _moderate(text: str) -> tuple[str, list[str]]:
 
     result = moderation_check(text)
     return result.text, list(result.reasons)
+
+
+def _moderate_place(address: str) -> tuple[str, list[str]]:
+    """A map comment's "Where?" text redacted like the comment; its reasons say "place:"."""
+    if not address.strip():
+        return "", []
+    redacted, reasons = _moderate(address)
+    return redacted[: MapComment._meta.get_field("address").max_length], [
+        f"place:{reason}" for reason in reasons
+    ]
+
+
+class PlaceOutsideCity(ValidationError):
+    """A map pin that falls outside every district of the city."""
+
+
+def _city_has_districts(strategy: Strategy) -> bool:
+    return Geography.objects.filter(
+        city_id=strategy.city_id,
+        kind__in=[GeographyKind.COUNCIL_DISTRICT, GeographyKind.NEIGHBORHOOD_COUNCIL_DISTRICT],
+    ).exists()
 
 
 # --- loading a survey -----------------------------------------------------------------------
@@ -813,19 +835,25 @@ def map_comment_submit(
     lat: float | None = None,
     address: str = "",
 ) -> MapComment:
-    """Store a resident's map comment for moderation (never public before review)."""
+    """Store a resident's map comment for moderation (never public before review).
+
+    The comment and the place typed in words are both redacted; a pin must fall inside the
+    city's council or neighbourhood districts when the city has them (PlaceOutsideCity if not).
+    """
     from csas.strategy.selectors import geography_containing
 
     redacted, reasons = _moderate(text)
+    redacted_address, place_reasons = _moderate_place(address)
     comment = MapComment(
         strategy=strategy,
         category=category,
         text=text,
         redacted_text=redacted,
-        review_reasons=reasons,
+        review_reasons=reasons + place_reasons,
         lon=lon,
         lat=lat,
         address=address,
+        redacted_address=redacted_address,
         language=language,
         respondent_key=respondent,
         status=ModerationStatus.PENDING,
@@ -837,6 +865,15 @@ def map_comment_submit(
         comment.council_district = geography_containing(
             strategy, GeographyKind.COUNCIL_DISTRICT, lon, lat
         )
+        if (
+            comment.neighbourhood is None
+            and comment.council_district is None
+            and _city_has_districts(strategy)
+        ):
+            message = gettext(
+                "The pin is outside %(city)s. Move it inside the city, or describe the place."
+            )
+            raise PlaceOutsideCity(message % {"city": strategy.city.name})
     comment.full_clean()
     comment.save()
     FeedbackItem.objects.create(
@@ -844,7 +881,7 @@ def map_comment_submit(
         source=FeedbackSource.MAP_COMMENT,
         text=text,
         redacted_text=redacted,
-        review_reasons=reasons,
+        review_reasons=reasons + place_reasons,
         language=language,
         geography=comment.neighbourhood,
         map_comment=comment,
@@ -859,12 +896,19 @@ def moderation_decide(
     publish: bool,
     reviewer: Any,
     redacted_text: str | None = None,
+    redacted_address: str | None = None,
 ) -> None:
-    """Publish (with the moderator's redacted wording) or reject a comment."""
+    """Publish (with the moderator's redacted wording) or reject a comment.
+
+    `redacted_address` is the map comment's place as it will be published; it is ignored for
+    other feedback.
+    """
     item.status = ModerationStatus.PUBLISHED if publish else ModerationStatus.REJECTED
     if redacted_text is not None:
         item.redacted_text = redacted_text
     if isinstance(item, MapComment):
+        if redacted_address is not None:
+            item.redacted_address = redacted_address.strip()
         item.reviewed_at = timezone.now()
         item.reviewed_by = reviewer
         FeedbackItem.objects.filter(map_comment=item).update(

@@ -84,7 +84,7 @@ def moderation_queue(request: HttpRequest) -> HttpResponse:
     strategy = _strategy()
     items = list(
         FeedbackItem.objects.filter(strategy=strategy, status=ModerationStatus.PENDING)
-        .select_related("activity", "geography")
+        .select_related("activity", "geography", "map_comment")
         .order_by("created_at")[:50]
     )
     return render(
@@ -104,7 +104,11 @@ def moderation_decide(request: HttpRequest, pk: int) -> HttpResponse:
     # A map comment carries the decision over to its feedback item.
     target: MapComment | FeedbackItem = item.map_comment or item
     services.moderation_decide(
-        item=target, publish=publish, reviewer=request.user, redacted_text=redacted
+        item=target,
+        publish=publish,
+        reviewer=request.user,
+        redacted_text=redacted,
+        redacted_address=request.POST.get("redacted_address"),
     )
     messages.success(request, _("Published.") if publish else _("Rejected."))
     return redirect("engagement_staff:moderation")

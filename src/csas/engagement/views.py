@@ -356,17 +356,21 @@ def map_comments(request: HttpRequest) -> HttpResponse:
         if not allow(request, "map-comment", settings.MAP_COMMENTS_PER_HOUR):
             return render(request, "engagement/throttled.html", {"strategy": strategy}, status=429)
         if form.is_valid():
-            services.map_comment_submit(
-                strategy=strategy,
-                category=form.cleaned_data["category"],
-                text=form.cleaned_data["text"],
-                language=_language(),
-                respondent=_respondent(request),
-                lon=form.cleaned_data["lon"],
-                lat=form.cleaned_data["lat"],
-                address=form.cleaned_data.get("address", ""),
-            )
-            return redirect(reverse("engagement:map") + "?sent=1")
+            try:
+                services.map_comment_submit(
+                    strategy=strategy,
+                    category=form.cleaned_data["category"],
+                    text=form.cleaned_data["text"],
+                    language=_language(),
+                    respondent=_respondent(request),
+                    lon=form.cleaned_data["lon"],
+                    lat=form.cleaned_data["lat"],
+                    address=form.cleaned_data.get("address", ""),
+                )
+            except services.PlaceOutsideCity as error:
+                form.add_error(None, error)
+            else:
+                return redirect(reverse("engagement:map") + "?sent=1")
         status = 400
     comments = list(selectors.map_comments_public(strategy)[:500])
     return render(
