@@ -248,16 +248,20 @@ class ObservationOut(Schema):
     suppressed: bool
 
     @staticmethod
+    def resolve_suppressed(obj: Observation) -> bool:
+        return obj.hidden
+
+    @staticmethod
     def resolve_value(obj: Observation) -> float | None:
-        return None if obj.suppressed else obj.value
+        return None if obj.hidden else obj.value
 
     @staticmethod
     def resolve_n(obj: Observation) -> int | None:
-        return None if obj.suppressed else obj.n
+        return None if obj.hidden else obj.n
 
     @staticmethod
     def resolve_margin_of_error(obj: Observation) -> float | None:
-        return None if obj.suppressed else obj.margin_of_error
+        return None if obj.hidden else obj.margin_of_error
 
 
 class GeographyOut(Schema):
@@ -310,7 +314,13 @@ class ObservationIn(Schema):
     group: str = Field(
         "", max_length=120, pattern=_NO_NUL, description="Group within the dimension, e.g. 5."
     )
-    suppressed: bool = Field(False, description="Too few people or events to publish.")
+    suppressed: bool = Field(
+        False,
+        description=(
+            "Too few people or events to publish. Set automatically when n is under the site's "
+            "suppression threshold (CSAS_SUPPRESSION_THRESHOLD, 10 by default)."
+        ),
+    )
     note: str = Field("", max_length=5000, pattern=_NO_NUL)
 
     def as_row(self) -> apikeys.ObservationRow:

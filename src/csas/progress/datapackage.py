@@ -58,6 +58,7 @@ from csas.progress.models import (
     ReportingPeriod,
     UpdateState,
     UpdateStatus,
+    too_few,
 )
 from csas.strategy.models import (
     Action,
@@ -611,6 +612,7 @@ def _observations_table(version: StrategyVersion) -> Table:
     def row(o: tuple[Any, ...]) -> tuple[Cell, ...]:
         slug, start, end, value, n, margin_of_error, wave, dimension, group, hidden = o
         # A suppressed cell describes too few people or events to publish: no figures at all.
+        hidden = hidden or too_few(n)
         if hidden:
             value = n = margin_of_error = None
         return (slug, start, end, value, n, margin_of_error, wave, dimension, group, hidden)

@@ -21,7 +21,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from csas.engagement.models import Survey
-from csas.progress.models import Direction, Indicator, IndicatorFeed, Observation
+from csas.progress.models import (
+    Direction,
+    Indicator,
+    IndicatorFeed,
+    Observation,
+    publishable,
+)
 from csas.strategy.i18n import localized
 from csas.strategy.models import Action, StrategyVersion
 
@@ -88,7 +94,7 @@ class ObservationRow:
 
     @classmethod
     def of(cls, observation: Observation) -> ObservationRow:
-        hidden = observation.suppressed
+        hidden = observation.hidden
         return cls(
             observation=observation,
             period=period_label(observation.period_start, observation.period_end),
@@ -215,7 +221,7 @@ def _latest_published_overall() -> Subquery:
     published value: the one `_summary` takes as ``latest`` from the whole series."""
     return Subquery(
         Observation.objects.filter(
-            indicator=OuterRef("pk"), dimension="", suppressed=False, value__isnull=False
+            publishable(), indicator=OuterRef("pk"), dimension="", value__isnull=False
         )
         .order_by("-period_start", "-period_end", "-pk")
         .values("pk")[:1]

@@ -8,6 +8,8 @@ never mixed in one series.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -258,8 +260,25 @@ class Indicator(models.Model):
         return self.name
 
 
+def too_few(n: int | None) -> bool:
+    """Whether a figure about `n` people or events is too small to publish
+    (``CSAS_SUPPRESSION_THRESHOLD``); None (not a count of people or events) never is."""
+    return n is not None and n < settings.SUPPRESSION_THRESHOLD
+
+
+def publishable() -> Q:
+    """Observations whose figures may be published: not suppressed, and n (when given) at or
+    above the threshold. The same rule as `Observation.hidden`, for queries."""
+    return Q(suppressed=False) & (Q(n__isnull=True) | Q(n__gte=settings.SUPPRESSION_THRESHOLD))
+
+
 class Observation(models.Model):
-    """One value of an indicator for a period, overall or for one group (breakdown)."""
+    """One value of an indicator for a period, overall or for one group (breakdown).
+
+    An observation of fewer people or events than the threshold is suppressed whatever its
+    writer says: `save` sets the flag, and every public reader also checks `hidden`, so a
+    threshold raised later applies to figures stored before.
+    """
 
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="observations")
     period_start = models.DateField()
@@ -299,6 +318,18 @@ class Observation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator} {self.period_start}: {self.value}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if too_few(self.n):
+            self.suppressed = True
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "suppressed"}
+        super().save(*args, **kwargs)
+
+    @property
+    def hidden(self) -> bool:
+        """Too few people or events to publish: marked so, or n under the threshold."""
+        return self.suppressed or too_few(self.n)
 
 
 class ApiKey(models.Model):

@@ -57,6 +57,7 @@ from csas.progress.models import (
     ReportingPeriod,
     UpdateState,
     UpdateStatus,
+    too_few,
 )
 from csas.progress.selectors import STALE_AFTER_DAYS
 from csas.strategy.models import Action, Goal, Strategy, StrategyVersion
@@ -525,7 +526,7 @@ def _indicators(
         # a suppressed observation carries no value, n or margin of error
         series[indicator_id].append(
             IndicatorPoint(start, end, None, None, None, True)
-            if suppressed
+            if suppressed or too_few(n)
             else IndicatorPoint(start, end, value, n, margin, False)
         )
     lines: list[IndicatorLine] = []
