@@ -198,3 +198,59 @@ def test_owners_with_missing_or_draft_updates_get_one_reminder_each(
     reminders_send(today=dt.date(2026, 2, 1))
     assert "3.6" not in mailoutbox[0].body
     assert reminders_send(today=dt.date(2026, 6, 1)) == []  # no open period
+
+
+def _publish(action: Action, period: ReportingPeriod, status: str, author: Any) -> ActionUpdate:
+    update = update_save_draft(
+        action=action, period=period, author=author, status=status, narrative=f"{status}."
+    )
+    update_submit(update=update, by=author)
+    update_review(update=update, by=make_user("department_editor", username=f"rev-{period.pk}"))
+    update_approve(update=update, by=make_user("strategy_staff", username=f"app-{period.pk}"))
+    return update
+
+
+@pytest.mark.parametrize(
+    ("before", "said", "after"),
+    [
+        ("not_started", "at_risk", "in_progress"),
+        ("not_started", "on_track", "in_progress"),
+        ("deferred", "off_track", "in_progress"),
+        ("ongoing", "on_track", "ongoing"),
+        ("in_progress", "complete", "complete"),
+        ("in_progress", "deferred", "deferred"),
+        ("in_progress", "not_started", "in_progress"),
+    ],
+)
+def test_a_published_update_moves_the_actions_stage(
+    tpd_action: Action,
+    period: ReportingPeriod,
+    user_for: Any,
+    before: str,
+    said: str,
+    after: str,
+) -> None:
+    Action.objects.filter(pk=tpd_action.pk).update(status=before)
+    tpd_action.refresh_from_db()
+    _publish(tpd_action, period, said, user_for("department_editor"))
+    tpd_action.refresh_from_db()
+    assert tpd_action.status == after
+    if before != after:
+        assert tpd_action.history.first().history_user.username == f"app-{period.pk}"
+
+
+def test_an_update_for_an_earlier_period_approved_late_leaves_the_stage(
+    tpd_action: Action, period: ReportingPeriod, user_for: Any
+) -> None:
+    later = ReportingPeriod.objects.create(
+        strategy=period.strategy,
+        label="2026 Q2",
+        starts_on=dt.date(2026, 4, 1),
+        ends_on=dt.date(2026, 6, 30),
+        due_on=dt.date(2026, 7, 15),
+    )
+    author = user_for("department_editor")
+    _publish(tpd_action, later, "complete", author)
+    _publish(tpd_action, period, "at_risk", author)
+    tpd_action.refresh_from_db()
+    assert tpd_action.status == "complete"

@@ -22,8 +22,9 @@ from csas.progress.models import (
     ReportingPeriod,
     UpdateEvent,
     UpdateState,
+    UpdateStatus,
 )
-from csas.strategy.models import Action
+from csas.strategy.models import Action, ActionStatus
 from csas.strategy.rules import is_strategy_office
 
 
@@ -130,7 +131,44 @@ def update_approve(*, update: ActionUpdate, by: Any) -> ActionUpdate:
         ActionMilestone.objects.filter(pk=int(key), action=update.action).update(
             percent_complete=percent
         )
-    return _move(update, to=UpdateState.PUBLISHED, by=by)
+    published = _move(update, to=UpdateState.PUBLISHED, by=by)
+    _action_status_follows(published, by=by)
+    return published
+
+
+# What a published update says of the work -> the action's stage it implies. An update that
+# says the work is under way moves a not-started (or deferred) action to "in progress"; an
+# ongoing action stays ongoing. "Not started" changes nothing.
+_UNDER_WAY = {UpdateStatus.ON_TRACK, UpdateStatus.AT_RISK, UpdateStatus.OFF_TRACK}
+
+
+def _action_status_follows(update: ActionUpdate, *, by: Any) -> None:
+    """Keep the action's public stage in step with its latest published update, so the page
+    never says "Not started" above an update that says "At risk". An update for an earlier
+    period than one already published changes nothing."""
+    later = (
+        ActionUpdate.objects.filter(
+            action_id=update.action_id,
+            state=UpdateState.PUBLISHED,
+            period__ends_on__gt=update.period.ends_on,
+        )
+        .exclude(pk=update.pk)
+        .exists()
+    )
+    if later:
+        return
+    action = update.action
+    stage = action.status
+    if update.status == UpdateStatus.COMPLETE:
+        stage = ActionStatus.COMPLETE
+    elif update.status == UpdateStatus.DEFERRED:
+        stage = ActionStatus.DEFERRED
+    elif update.status in _UNDER_WAY and action.status != ActionStatus.ONGOING:
+        stage = ActionStatus.IN_PROGRESS
+    if stage != action.status:
+        action.status = stage
+        action._history_user = by  # type: ignore[attr-defined]
+        action.save(update_fields=["status"])
 
 
 @transaction.atomic
