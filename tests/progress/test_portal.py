@@ -85,6 +85,19 @@ def test_the_progress_overview_counts_statuses_and_stale_actions_per_goal(
     row = goal3[: goal3.index("</tr>")]
     # 7 actions in goal 3: one on track, six with no update yet and so not updated recently
     assert "<td>7</td><td>1</td><td>0</td><td>0</td><td>0</td><td>6</td><td>6</td>" in row
+    assert "none due yet" in row  # no milestone is due: no "0 / 0"
+
+
+def test_a_goal_without_actions_says_so_instead_of_a_row_of_zeros(
+    client: Client, published_version: StrategyVersion
+) -> None:
+    body = client.get("/progress/").content.decode()
+    empty = [goal for goal in published_version.goals.all() if not goal.actions.exists()]
+    assert empty  # Tacoma's deck lists no actions under goal 2
+    start = body.index(f"/goals/{empty[0].number}/")
+    row = body[start : body.index("</tr>", start)]
+    assert "No actions under this goal yet" in row
+    assert "<td>0</td><td>0</td>" not in row
 
 
 def test_the_progress_page_lists_the_actions_not_updated_recently(
