@@ -95,6 +95,15 @@ def test_results_are_public_only_when_staff_publish_them(answered: Survey, user_
     assert "Feeling safe, by group" in page
     assert "Too few answers to show" in page
     assert "Who we have and have not heard from" in page
+    assert (
+        f'href="{url}"' in Client().get("/surveys/").content.decode()
+    )  # found from "Have your say"
+
+
+def test_have_your_say_lists_only_published_results(answered: Survey) -> None:
+    page = Client().get("/surveys/").content.decode()
+    assert "Survey results" not in page
+    assert f"/surveys/{answered.slug}/results/" not in page
 
 
 @pytest.mark.parametrize(

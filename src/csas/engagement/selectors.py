@@ -28,6 +28,15 @@ def survey_list_public(strategy: Strategy) -> QuerySet[Survey]:
     return Survey.objects.filter(strategy=strategy, status=SurveyStatus.OPEN).order_by("title")
 
 
+def survey_list_with_results(strategy: Strategy) -> QuerySet[Survey]:
+    """Open or closed surveys whose aggregate results staff have published."""
+    return (
+        Survey.objects.filter(strategy=strategy, results_public=True)
+        .exclude(status=SurveyStatus.DRAFT)
+        .order_by("title")
+    )
+
+
 def survey_get_public(strategy: Strategy, slug: str) -> Survey:
     """An open or closed survey (closed ones say so); drafts are "not found" to the public."""
     survey = (

@@ -47,6 +47,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
         "engagement/survey_list.html",
         {
             "surveys": surveys,
+            "results": list(selectors.survey_list_with_results(version.strategy)),
             "version": version,
             "strategy": version.strategy,
             "activities": activities,
