@@ -8,8 +8,7 @@ from django.urls import translate_url
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    """Site name, the current page's address in each public language, and whether the safety
-    pages have something to show."""
+    """Site name and the current page's address in each public language."""
     languages = [
         {"code": code, "name": name, "url": translate_url(request.get_full_path(), code)}
         for code, name in settings.LANGUAGES
@@ -18,12 +17,4 @@ def site(request: HttpRequest) -> dict[str, Any]:
         "site_name": settings.CSAS_SITE_NAME,
         "language_links": languages,
         "map_tile_url": settings.MAP_TILE_URL,
-        # Called only where a template asks (the footer), and cached.
-        "safety_published": _safety_published,
     }
-
-
-def _safety_published() -> bool:
-    from csas.safetylab.selectors import analysis_published_on_site
-
-    return analysis_published_on_site()

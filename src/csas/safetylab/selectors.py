@@ -56,28 +56,6 @@ def analysis_published_exists(strategy: Strategy) -> bool:
     return SafetyAnalysis.objects.filter(strategy=strategy, is_published=True).exists()
 
 
-PUBLISHED_FLAG_KEY = "safetylab:published-on-site"
-PUBLISHED_FLAG_SECONDS = 300
-
-
-def analysis_published_on_site() -> bool:
-    """Whether the site's strategy has a published analysis, for the link on every page.
-
-    Kept in the cache (one query per `PUBLISHED_FLAG_SECONDS` at most, shared by the web
-    processes); saving or deleting any analysis clears it (`csas.safetylab.apps`).
-    """
-    from django.core.cache import cache
-
-    from csas.strategy.selectors import strategy_get_default
-
-    flag = cache.get(PUBLISHED_FLAG_KEY)
-    if flag is None:
-        strategy = strategy_get_default()
-        flag = strategy is not None and analysis_published_exists(strategy)
-        cache.set(PUBLISHED_FLAG_KEY, flag, PUBLISHED_FLAG_SECONDS)
-    return bool(flag)
-
-
 def analysis_list(strategy: Strategy) -> list[SafetyAnalysis]:
     """Every analysis of the strategy, newest first (for the strategy office)."""
     return list(

@@ -144,7 +144,6 @@ def overview(request: HttpRequest) -> HttpResponse:
         request,
         "safetylab/overview.html",
         {
-            "safety_published": True,  # the footer's link, known here without the cache
             "version": version,
             "strategy": strategy,
             "analysis": analysis,
@@ -203,7 +202,6 @@ def area(request: HttpRequest, kind: str, code: str) -> HttpResponse:
         request,
         "safetylab/area.html",
         {
-            "safety_published": True,  # the footer's link, known here without the cache
             "version": version,
             "strategy": strategy,
             "analysis": analysis,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 
 from csas.strategy.models import (
@@ -38,9 +38,19 @@ def version_get_published(strategy: Strategy | None = None) -> StrategyVersion:
     strategy = strategy or strategy_get_default()
     if strategy is None:
         raise Http404("No strategy has been loaded.")
+    from django.apps import apps
+
+    # Whether the safety pages have an analysis to show, for the link in every page's footer:
+    # asked in the same query (the model is looked up by name: the safety app builds on this one).
+    analyses = apps.get_model("safetylab", "SafetyAnalysis")._default_manager
     version = (
         StrategyVersion.objects.select_related("strategy__city")
         .filter(strategy=strategy, is_published=True)
+        .annotate(
+            safety_published=Exists(
+                analyses.filter(strategy_id=OuterRef("strategy_id"), is_published=True)
+            )
+        )
         .first()
     )
     if version is None:
