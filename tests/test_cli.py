@@ -285,3 +285,50 @@ def test_safety_run_explains_bad_input_without_a_traceback(
     assert message in error
     assert "Traceback" not in error
     assert not (tmp_path / "out").exists()
+
+
+def _answers(port: int) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/favicon.ico", timeout=1):
+            pass
+    except urllib.error.HTTPError:
+        return True  # an answer all the same
+    except OSError:
+        return False
+    return True
+
+
+def test_a_stop_signal_to_serve_stops_the_web_server_too(tmp_path: Path) -> None:
+    import signal
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "CSAS_DATA_DIR": str(tmp_path / "data")}
+    env.pop("DATABASE_URL", None)
+    server = subprocess.Popen(
+        [*CSAS, "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(port):
+            assert server.poll() is None, "the server stopped by itself"
+            assert time.monotonic() < deadline, "the server never answered"
+            time.sleep(0.5)
+        server.send_signal(signal.SIGTERM)  # what a service manager or `kill` sends
+        server.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while _answers(port) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not _answers(port), "a web server outlived the csas process"
+    finally:
+        if server.poll() is None:
+            server.kill()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,7 +24,7 @@ def _setup(data_dir: str | None = None) -> None:
     django.setup()
 
 
-def _gunicorn(host: str, port: int, workers: int) -> int:
+def _gunicorn(host: str, port: int, workers: int) -> NoReturn:
     command = [
         sys.executable,
         "-m",
@@ -40,10 +39,11 @@ def _gunicorn(host: str, port: int, workers: int) -> int:
         "--forwarded-allow-ips",
         "127.0.0.1",
     ]
-    try:
-        return subprocess.call(command)
-    except KeyboardInterrupt:
-        return 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # gunicorn takes this process's place, so a stop signal (Ctrl+C, SIGTERM from a service
+    # manager or `kill`) reaches it directly and no server is left running without its parent.
+    os.execv(sys.executable, command)  # noqa: S606 (our own interpreter and arguments)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
