@@ -34,6 +34,7 @@ def _urls(patterns: list[Any], namespace: str = "") -> set[str]:
 
 MATRIX: dict[str, tuple[str, list[int]]] = {
     "portal:home": ("/", [200, 200, 200, 200, 200]),
+    "favicon": ("/favicon.ico", [302] * 5),  # to the static icon
     "portal:goal": ("/goals/3/", [200, 200, 200, 200, 200]),
     "portal:action": ("/actions/3-6/", [200, 200, 200, 200, 200]),
     "portal:plan": ("/plan/", [200, 200, 200, 200, 200]),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -197,3 +198,16 @@ def test_pages_use_a_fixed_number_of_queries(
     for url in ["/", "/goals/3/", "/actions/3-6/", "/plan/", "/neighborhoods/"]:
         with django_assert_max_num_queries(12):
             assert client.get(url).status_code == 200
+
+
+def test_the_site_has_an_icon_that_browsers_find(db: Any) -> None:
+    from django.contrib.staticfiles import finders
+
+    page = Client().get("/plan/").content.decode()
+    assert 'rel="icon" href="/static/csas/favicon.svg"' in page
+    response = Client().get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/csas/favicon.svg"
+    found = finders.find("csas/favicon.svg")
+    assert found is not None
+    assert "<svg" in Path(found).read_text()

@@ -1,12 +1,28 @@
+from typing import Any
+
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.generic.base import RedirectView
 
 from csas.api.api import api as api_v1
+
+
+class _FaviconView(RedirectView):
+    """Browsers and feed readers ask for /favicon.ico whatever the page says: send them to the
+    static icon (its address is looked up per request, as the manifest storage names it)."""
+
+    permanent = False
+
+    def get_redirect_url(self, *args: Any, **kwargs: Any) -> str:
+        return static("csas/favicon.svg")
+
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/v1/", api_v1.urls),
+    path("favicon.ico", _FaviconView.as_view(), name="favicon"),
 ]
 urlpatterns += i18n_patterns(
     path("", include("csas.portal.urls")),
