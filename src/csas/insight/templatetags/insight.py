@@ -26,3 +26,16 @@ def dimension_label(dimension: str) -> str:
     """A breakdown's name for people ("race_ethnicity" -> "Race and ethnicity"); an unknown
     one is shown as given."""
     return str(DIMENSION_LABELS.get(dimension, dimension))
+
+
+@register.filter
+def p_value(p: float | None) -> str:
+    """A p-value to three decimals in the page's language, "< 0.001" below that (never the
+    misleading "0.000"); "" when there is none."""
+    from django.template.defaultfilters import floatformat
+
+    if p is None:
+        return ""
+    if p < 0.001:
+        return f"< {floatformat(0.001, 3)}"
+    return str(floatformat(p, 3))
