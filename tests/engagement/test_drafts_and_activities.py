@@ -87,3 +87,29 @@ def test_public_calendar_lists_upcoming_public_activities_only(db: Any) -> None:
     assert "Private interview" not in page
     assert "Past workshop" not in page
     assert "secret staff note" not in page
+
+
+def test_the_dashboard_counts_activities_by_quarter_and_those_without_a_date(
+    db: Any, user_for: Any
+) -> None:
+    from csas.engagement.selectors import activities_by_quarter
+
+    strategy = Strategy.objects.get()
+    for title, starts, reach in [
+        ("Road show", dt.datetime(2026, 2, 3, 18, tzinfo=dt.UTC), 120),
+        ("Workshop", dt.datetime(2026, 3, 9, 18, tzinfo=dt.UTC), 30),
+        ("Mailer", None, 5000),
+    ]:
+        Activity.objects.create(
+            strategy=strategy, kind="workshop", title=title, starts_at=starts, reach_count=reach
+        )
+    rows = activities_by_quarter(strategy)
+    assert [(r["quarter"], r["activities"], r["reach"]) for r in rows] == [
+        ("Q1 2026", 2, 150),
+        (None, 1, 5000),
+    ]
+    staff = Client()
+    staff.force_login(user_for("strategy_staff"))
+    page = staff.get("/manage/engagement/").content.decode()
+    assert "No date recorded" in page
+    assert "No activities recorded yet." not in page

@@ -256,21 +256,22 @@ def activity_list_upcoming(strategy: Strategy) -> QuerySet[Any]:
 
 
 def activities_by_quarter(strategy: Strategy) -> list[dict[str, Any]]:
-    """Staff view of the engagement plan: activities per quarter with reach and attendance."""
+    """Staff view of the engagement plan: activities per quarter with reach and attendance.
+
+    Activities without a date come last, in one row whose ``quarter`` is None.
+    """
     from django.utils import timezone
 
     from csas.engagement.models import Activity
     from csas.strategy.selectors import Quarter
 
     rows: dict[Any, dict[str, Any]] = {}
-    for activity in Activity.objects.filter(strategy=strategy, starts_at__isnull=False):
-        if activity.starts_at is None:
-            continue
-        quarter = Quarter.of(timezone.localdate(activity.starts_at))
+    for activity in Activity.objects.filter(strategy=strategy):
+        quarter = Quarter.of(timezone.localdate(activity.starts_at)) if activity.starts_at else None
         row = rows.setdefault(
             quarter,
             {
-                "quarter": quarter.label,
+                "quarter": quarter.label if quarter else None,
                 "activities": 0,
                 "reach": 0,
                 "attendance": 0,
@@ -283,7 +284,7 @@ def activities_by_quarter(strategy: Strategy) -> list[dict[str, Any]]:
         row["kinds"].add(activity.get_kind_display())
     return [
         rows[q] | {"kinds": sorted(rows[q]["kinds"])}
-        for q in sorted(rows, key=lambda q: (q.year, q.number))
+        for q in sorted(rows, key=lambda q: (q is None, (q.year, q.number) if q else (0, 0)))
     ]
 
 
