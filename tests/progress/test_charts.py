@@ -213,3 +213,25 @@ def test_an_empty_bar_chart_is_still_well_formed() -> None:
 
 def test_numbers_are_shown_with_at_most_one_decimal() -> None:
     assert [format_number(v) for v in (12.0, 12.34, 0.04, 1500.0)] == ["12", "12.3", "0", "1500"]
+
+
+@pytest.mark.parametrize(("language", "sign"), [("en", "."), ("es", ","), ("ru", ","), ("vi", ",")])
+def test_chart_figures_use_the_pages_decimal_sign(language: str, sign: str) -> None:
+    from django.utils import translation
+
+    with translation.override(language):
+        line = line_chart_svg(
+            [(dt.date(2024, 1, 1), 61.25), (dt.date(2025, 1, 1), 58.5)],
+            title="Feel safe",
+            unit="%",
+            target=(2030, 70.5),
+        )
+        bars = bar_chart_svg([("District 1", 12.5), ("District 2", 3.0)], title="Rate", unit="")
+    other = "," if sign == "." else "."
+    for svg, figure in ((line, "58{}5"), (bars, "12{}5")):
+        root = _parse(svg)
+        words = " ".join(
+            t.text or "" for t in root.iter() if t.tag.endswith(("text", "title", "desc"))
+        )
+        assert figure.format(sign) in words
+        assert figure.format(other) not in words

@@ -24,6 +24,7 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
+from django.utils.formats import get_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
@@ -42,8 +43,16 @@ def _e(text: object) -> str:
     return html.escape(str(text))
 
 
+def decimal_sign(text: str) -> str:
+    """`text` (a number Python wrote, with a point) with the active language's decimal sign:
+    "62.5" reads "62,5" on the Spanish, Russian and Ukrainian pages."""
+    sign = str(get_format("DECIMAL_SEPARATOR"))
+    return text if sign == "." else text.replace(".", sign)
+
+
 def format_number(value: float) -> str:
-    """A figure for a label: at most one decimal, no trailing ".0", no exponent.
+    """A figure for a label: at most one decimal, no trailing ".0", no exponent, in the active
+    language's decimal sign (`decimal_sign`).
 
     >>> format_number(62.54), format_number(40.0), format_number(1234567.0), format_number(-0.04)
     ('62.5', '40', '1234567', '0')
@@ -53,7 +62,7 @@ def format_number(value: float) -> str:
         return "0"
     if rounded == int(rounded):
         return f"{int(rounded)}"
-    return f"{rounded:.1f}"
+    return decimal_sign(f"{rounded:.1f}")
 
 
 def _with_unit(value: float, unit: str) -> str:

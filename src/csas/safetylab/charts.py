@@ -22,7 +22,16 @@ from typing import Any
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from csas.progress.charts import FONT, GRID, INK, MUTED, SERIES, TARGET, format_number
+from csas.progress.charts import (
+    FONT,
+    GRID,
+    INK,
+    MUTED,
+    SERIES,
+    TARGET,
+    decimal_sign,
+    format_number,
+)
 
 PALETTE = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
 WITHHELD_FILL = "#ffffff"
@@ -208,7 +217,7 @@ class RatioRow:
 
 
 def _ratio(value: float) -> str:
-    return f"{value:.2f}"
+    return decimal_sign(f"{value:.2f}")
 
 
 def ratio_chart_svg(
@@ -271,7 +280,7 @@ def ratio_chart_svg(
         out.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{axis_bottom}" stroke="{GRID}"/>'
         )
-        label = f"{tick:.2f}" if step == 0.25 else f"{tick:.1f}"
+        label = decimal_sign(f"{tick:.2f}" if step == 0.25 else f"{tick:.1f}")
         out.append(
             f'<text x="{x:.1f}" y="{axis_bottom + 16}" text-anchor="middle" fill="{MUTED}">'
             f"{label}</text>"
