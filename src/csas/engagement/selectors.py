@@ -175,15 +175,13 @@ def survey_missing_translations(survey: Survey) -> dict[str, list[str]]:
 SUPPRESSION_DEFAULT = 10
 
 
-def reach_against_population(survey: Survey) -> list[dict[str, Any]]:
-    """Submitted responses per neighbourhood against its population: a first view of who is
-    missing. Population comes from the block groups whose centre lies in each neighbourhood
-    (an approximation until areal interpolation lands; said on the page)."""
+def _neighbourhood_population(city_id: int) -> tuple[list[Any], dict[int, int]]:
+    """The city's neighbourhood council districts by name, and each one's population: the
+    block groups whose centre lies in it (an approximation; the pages say so)."""
     from shapely.geometry import shape
 
     from csas.strategy.models import Geography, GeographyKind
 
-    city_id = survey.strategy.city_id
     neighbourhoods = list(
         Geography.objects.filter(
             city_id=city_id, kind=GeographyKind.NEIGHBORHOOD_COUNCIL_DISTRICT
@@ -199,6 +197,14 @@ def reach_against_population(survey: Survey) -> list[dict[str, Any]]:
             if outline.covers(centre):
                 population[neighbourhood.pk] += block_group.population
                 break
+    return neighbourhoods, population
+
+
+def reach_against_population(survey: Survey) -> list[dict[str, Any]]:
+    """Submitted responses per neighbourhood against its population: a first view of who is
+    missing. Population comes from the block groups whose centre lies in each neighbourhood
+    (an approximation until areal interpolation lands; said on the page)."""
+    neighbourhoods, population = _neighbourhood_population(survey.strategy.city_id)
     counts = dict(
         Response.objects.filter(survey=survey, status=ResponseStatus.SUBMITTED)
         .values_list("neighbourhood")
@@ -225,6 +231,96 @@ def reach_against_population(survey: Survey) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+#: The channels `heard_by_channel` counts, in the order the dashboard shows them.
+HEARD_CHANNELS = ("survey", "activities", "map", "notes")
+
+
+def heard_by_channel(strategy: Strategy) -> dict[str, Any]:
+    """Who has been heard, by neighbourhood, across every channel, for the staff dashboard.
+
+    Per neighbourhood council district: submitted survey responses (every survey of the
+    strategy), people at activities held there (their attendance), map comments placed there
+    and other feedback recorded for it (staff notes, imports, Polis, comments on drafts),
+    against its population (`_neighbourhood_population`). Rejected comments are left out; each
+    piece of input is counted once, in its own channel (a map comment is not counted again as
+    feedback, nor a survey answer). One person may be counted in several channels, so totals are
+    inputs, not people. ``unplaced`` holds what no neighbourhood could be given, per channel.
+    Staff figures (small counts shown): never put them on a public page.
+    """
+    from csas.engagement.models import Activity, FeedbackItem, FeedbackSource
+
+    neighbourhoods, population = _neighbourhood_population(strategy.city_id)
+    by_channel: dict[str, dict[int | None, int]] = {
+        "survey": dict(
+            Response.objects.filter(survey__strategy=strategy, status=ResponseStatus.SUBMITTED)
+            .values_list("neighbourhood")
+            .annotate(n=Count("id"))
+            .values_list("neighbourhood", "n")
+        ),
+        "activities": {},
+        "map": dict(
+            MapComment.objects.filter(strategy=strategy)
+            .exclude(status=ModerationStatus.REJECTED)
+            .values_list("neighbourhood")
+            .annotate(n=Count("id"))
+            .values_list("neighbourhood", "n")
+        ),
+        "notes": dict(
+            FeedbackItem.objects.filter(strategy=strategy, map_comment__isnull=True)
+            .exclude(source__in=[FeedbackSource.SURVEY_ANSWER, FeedbackSource.MAP_COMMENT])
+            .exclude(status=ModerationStatus.REJECTED)
+            .values_list("geography")
+            .annotate(n=Count("id"))
+            .values_list("geography", "n")
+        ),
+    }
+    ids = {n.pk for n in neighbourhoods}
+    for geography_id, attendance in Activity.objects.filter(strategy=strategy).values_list(
+        "geography", "attendance_count"
+    ):
+        place = geography_id if geography_id in ids else None
+        counted = by_channel["activities"]
+        counted[place] = counted.get(place, 0) + (attendance or 0)
+    total_population = sum(population.values())
+    rows = []
+    for neighbourhood in neighbourhoods:
+        counts = {
+            channel: by_channel[channel].get(neighbourhood.pk, 0) for channel in HEARD_CHANNELS
+        }
+        heard = sum(counts.values())
+        people = population[neighbourhood.pk]
+        rows.append(
+            {
+                "name": neighbourhood.name,
+                "population": people,
+                "share_population": people / total_population if total_population else None,
+                "counts": [counts[channel] for channel in HEARD_CHANNELS],
+                "heard": heard,
+                "per_1000": 1000 * heard / people if people else None,
+            }
+        )
+    placed_total = sum(row["heard"] for row in rows)
+    for row in rows:
+        row["share_heard"] = row["heard"] / placed_total if placed_total else None
+    unplaced = [
+        sum(n for place, n in by_channel[channel].items() if place not in ids)
+        for channel in HEARD_CHANNELS
+    ]
+    ranked = [row for row in rows if row["per_1000"] is not None]
+    least = (
+        sorted(ranked, key=lambda row: (row["per_1000"], row["name"]))[:3] if placed_total else []
+    )
+    return {
+        "channels": HEARD_CHANNELS,
+        "rows": rows,
+        "unplaced": unplaced,
+        "totals": [
+            sum(row["counts"][i] for row in rows) + unplaced[i] for i in range(len(HEARD_CHANNELS))
+        ],
+        "least_heard": least,
+    }
 
 
 def activity_list_upcoming(strategy: Strategy) -> QuerySet[Any]:

@@ -72,6 +72,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "pending": pending,
             "strategy": strategy,
             "quarters": selectors.activities_by_quarter(strategy),
+            "heard": selectors.heard_by_channel(strategy),
             "drafts": selectors.draft_comment_counts(strategy),
         },
     )
