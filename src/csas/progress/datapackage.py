@@ -2,7 +2,9 @@
 
 One zip holds ``datapackage.json`` and, under ``data/``, a CSV per table (the published strategy
 version, its goals, objectives and actions, implementation milestones, funding, reporting
-periods, published updates, public indicators and their observations, geographies) and,
+periods, published updates, public indicators and their observations, geographies, and the
+published safety analysis: calls per area and month, response times, the alternative-response
+range by area and by hour, hot spots) and,
 under ``geo/``, one GeoJSON file per geography kind built from the stored boundaries.
 Every CSV has a Table Schema (types, constraints, primary and foreign keys) so that the
 Frictionless validator and other tools can check it.
@@ -77,7 +79,7 @@ from csas.strategy.models import (
 
 # The layout of the package (file names, columns). Bump the major number when a column is
 # removed or renamed, the minor number when one is added.
-FORMAT_VERSION = "1.0.0"
+FORMAT_VERSION = "1.1.0"  # 1.1: the safety tables
 
 DATA_LICENSE: dict[str, str] = {
     "name": "CC-BY-4.0",
@@ -723,7 +725,15 @@ def _tables(version: StrategyVersion) -> tuple[Table, ...]:
         _indicator_actions_table(version),
         _observations_table(version),
         _geographies_table(version),
+        *safety_tables(version),
     )
+
+
+def safety_tables(version: StrategyVersion) -> tuple[Table, ...]:
+    """The published safety analysis's tables (`csas.safetylab.datapackage`)."""
+    from csas.safetylab.datapackage import safety_tables as tables
+
+    return tables(version)
 
 
 def datapackage_summary(contents: PackageContents) -> list[ResourceSummary]:
@@ -1018,6 +1028,11 @@ def datapackage_fingerprint(version: StrategyVersion) -> str:
         f"link_{index}": Subquery(link._default_manager.order_by("-pk").values("pk")[:1])
         for index, link in enumerate(_LINKS)
     }
+    # The published safety analysis: its rows are written once, when it is loaded, so which
+    # analysis is published says whether the safety tables changed.
+    from csas.safetylab.datapackage import published_analysis
+
+    newest["safety_analysis"] = published_analysis(version)
     marks = StrategyVersion.objects.filter(pk=version.pk).annotate(**newest).values_list(*newest)
     digest.update(repr(list(marks)).encode())
     for link in _LINKS:
