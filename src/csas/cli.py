@@ -326,9 +326,92 @@ def cmd_safety_report(args: argparse.Namespace) -> int:
 
 
 def _analysis_arguments(args: argparse.Namespace) -> dict[str, Any]:
-    """The values of `_analysis_options`, as `analyze` and `run` take them."""
+    """The values of `_analysis_options`, as `analyze` and `run` take them (the taxonomy
+    loaded from the city's files; `TaxonomyError` names a bad one)."""
     names = ("threshold", "seed", "n_boot", "permutations", "city", "timezone", "memory_limit")
-    return {name: getattr(args, name) for name in names}
+    return {name: getattr(args, name) for name in names} | {"taxonomy": _taxonomy(args)}
+
+
+def _taxonomy(args: argparse.Namespace) -> Any:
+    """The taxonomy of `_taxonomy_options`: the city's files where given, else None
+    (csas's defaults)."""
+    from csas.analysis.safety.taxonomy import load_taxonomy
+
+    files = {
+        "crosswalk": args.crosswalk,
+        "category_tiers": args.category_tiers,
+        "screening_rules": args.screening_rules,
+    }
+    if not any(files.values()):
+        return None
+    return load_taxonomy(**files)
+
+
+def _taxonomy_options(command: argparse.ArgumentParser) -> None:
+    """A city's own call-type files in place of csas's defaults (docs/safety-profiles.md)."""
+    command.add_argument(
+        "--crosswalk", metavar="CSV", help="The city's call-type crosswalk (call type -> category)."
+    )
+    command.add_argument(
+        "--category-tiers", metavar="CSV", help="The city's category -> response tier table."
+    )
+    command.add_argument(
+        "--screening-rules", metavar="YAML", help="The city's screening keyword rules."
+    )
+
+
+def cmd_safety_call_types(args: argparse.Namespace) -> int:
+    """List every call type of a normalised table with its calls and classification."""
+    import contextlib
+    import csv
+
+    import duckdb
+    from rich.console import Console
+    from rich.table import Table
+
+    from csas.analysis.safety.taxonomy import CallTypeReview, TaxonomyError, review_call_types
+
+    console = Console(stderr=True)
+    try:
+        taxonomy = _taxonomy(args)
+        with contextlib.closing(duckdb.connect(":memory:")) as con:
+            path = str(args.input).replace("'", "''")
+            con.execute(f"CREATE VIEW calls AS SELECT * FROM read_parquet('{path}')")  # noqa: S608
+            rows = review_call_types(con, "calls", taxonomy=taxonomy, city=args.city)
+    except (TaxonomyError, ValueError, OSError, duckdb.Error) as exc:
+        console.print(f"[red]csas safety call-types:[/red] {exc}", soft_wrap=True)
+        return 1
+    out = Path(args.out)
+    temporary = out.with_name(out.name + ".part")
+    try:
+        with open(temporary, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(CallTypeReview.HEADER)
+            writer.writerows(row.cells() for row in rows)
+        temporary.replace(out)
+    except OSError as exc:
+        console.print(f"[red]csas safety call-types:[/red] {exc}", soft_wrap=True)
+        return 1
+    unmapped = [row for row in rows if row.status != "mapped"]
+    calls = sum(row.calls for row in rows)
+    left = sum(row.calls for row in unmapped)
+    share = f" ({left / calls:.1%})" if calls else ""
+    table = Table(title="Call types to map (commonest first)", title_justify="left")
+    for heading in ("call type", "calls", "why"):
+        table.add_column(heading)
+    for row in unmapped[:15]:
+        table.add_row(row.call_type or "(none)", f"{row.calls:,}", row.status)
+    if unmapped:
+        Console().print(table)
+    console.print(
+        f"{len(rows):,} call types in {calls:,} calls; {len(unmapped):,} unmapped, covering "
+        f"{left:,} calls{share}. Wrote {out} (it names call types: for staff, not for "
+        "publication). To map them, copy the crosswalk and tier files, add rows, and pass "
+        "them to `csas safety analyze` or `run` with --crosswalk and --category-tiers "
+        "(docs/safety-profiles.md).",
+        soft_wrap=True,
+    )
+    return 0
 
 
 def _analysis_options(command: argparse.ArgumentParser) -> None:
@@ -344,6 +427,7 @@ def _analysis_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--timezone", default="America/Los_Angeles")
     command.add_argument("--memory-limit", default="2GB")
+    _taxonomy_options(command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -441,6 +525,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report", help="Also write the validation report as JSON here.")
     _analysis_options(run)
     run.set_defaults(func=cmd_safety_run)
+
+    call_types = safety_verbs.add_parser(
+        "call-types",
+        help="List every call type with its calls and classification, unmapped first (for "
+        "staff to map).",
+    )
+    call_types.add_argument(
+        "input", metavar="NORMALISED_FILE", help="Parquet from `safety ingest`."
+    )
+    call_types.add_argument("--out", required=True, metavar="CSV", help="CSV file to write.")
+    call_types.add_argument(
+        "--city", help="Match call types to this city's crosswalk only (e.g. Seattle)."
+    )
+    _taxonomy_options(call_types)
+    call_types.set_defaults(func=cmd_safety_call_types)
 
     report = safety_verbs.add_parser(
         "report", help="Summarise an analyze folder; write report.md and report.html."

@@ -307,6 +307,7 @@ class _Overview:
     calls_by_tier: Mapping[str, int]
     split: InitiationSplit
     ranges: Mapping[str, EligibilityRange]
+    own_files: Mapping[str, str]  # the city's taxonomy files used (`Taxonomy.own_files`)
 
 
 #: numpy's NaT as the int64 it is stored as: a missing time read as a number.
@@ -723,7 +724,10 @@ def _overview(
     ]
     ranges: dict[str, EligibilityRange] = {
         population: eligibility_range_from_counts(
-            eligibility_rows, eligible_tiers=tuple(eligible_tiers), population=population
+            eligibility_rows,
+            eligible_tiers=tuple(eligible_tiers),
+            population=population,
+            own_files=taxonomy.own_files,
         )
         for population in _POPULATIONS
     }
@@ -736,6 +740,7 @@ def _overview(
         calls_by_tier=MappingProxyType(calls_by_tier),
         split=split,
         ranges=MappingProxyType(ranges),
+        own_files=MappingProxyType(taxonomy.own_files),
     )
 
 
@@ -887,6 +892,7 @@ def analyze(
     timezone: str = "America/Los_Angeles",
     eligible_tiers: Sequence[Tier] = DEFAULT_ELIGIBLE_TIERS,
     memory_limit: str = "2GB",
+    taxonomy: Taxonomy | None = None,
     progress: ProgressCallback | None = None,
 ) -> AnalysisResult:
     """Run the lab's analyses on a normalised call table and write the aggregates.
@@ -905,6 +911,8 @@ def analyze(
         timezone: the IANA zone months, weekdays and hours are local to.
         eligible_tiers: tiers counted as eligible (default community-only, community-led).
         memory_limit: DuckDB's memory limit.
+        taxonomy: the crosswalk, tiers and screening rules (`load_taxonomy`; None: csas's
+            defaults). A city's own files are named in ``summary.json`` and in the rules.
         progress: called with the name of each step as it starts.
 
     Raises:
@@ -935,7 +943,7 @@ def analyze(
             calls, overview = _read_calls(
                 con,
                 f"read_parquet({_literal(str(source))})",
-                taxonomy=load_taxonomy(),
+                taxonomy=taxonomy if taxonomy is not None else load_taxonomy(),
                 city=city,
                 timezone=timezone,
                 eligible_tiers=tuple(eligible_tiers),
@@ -971,6 +979,7 @@ def run(
     eligible_tiers: Sequence[Tier] = DEFAULT_ELIGIBLE_TIERS,
     memory_limit: str = "2GB",
     temp_directory: str | os.PathLike[str] | None = None,
+    taxonomy: Taxonomy | None = None,
     progress: ProgressCallback | None = None,
 ) -> RunResult:
     """`ingest` an export and `analyze` it in one go, without a Parquet file in between.
@@ -992,7 +1001,7 @@ def run(
         threshold, seed, n_boot, permutations, alpha, city, timezone, tuple(eligible_tiers)
     )
     target = _check_options(options, out_dir)
-    taxonomy = load_taxonomy()
+    taxonomy = taxonomy if taxonomy is not None else load_taxonomy()
     taxonomy.check_city(city)
 
     def step(name: str) -> None:
@@ -1140,6 +1149,8 @@ def _analyze_calls(
             "city": city,
             "timezone": timezone,
             "eligible_tiers": list(eligible_tiers),
+            # Only when the city gave its own files: default runs' summaries are unchanged.
+            **({"taxonomy_files": dict(overview.own_files)} if overview.own_files else {}),
         },
         assignments=assignments,
         populations=populations,

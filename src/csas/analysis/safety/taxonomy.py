@@ -46,7 +46,7 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 import duckdb
 import numpy as np
@@ -217,6 +217,23 @@ class Taxonomy:
     screening: tuple[ScreeningRule, ...]
     self_initiated: tuple[SelfInitiatedEntry, ...] = ()
     sources: tuple[str, ...] = field(default=())
+
+    @property
+    def own_files(self) -> dict[str, str]:
+        """The files given in place of csas's defaults, by role (``crosswalk``,
+        ``category_tiers``, ``screening_rules``, ``self_initiated``): their names only."""
+        roles = ("crosswalk", "category_tiers", "screening_rules", "self_initiated")
+        defaults = (
+            "call_type_crosswalk.csv",
+            "category_tiers.csv",
+            "screening_rules.yaml",
+            "self_initiated.csv",
+        )
+        return {
+            role: Path(source).name
+            for role, default, source in zip(roles, defaults, self.sources, strict=False)
+            if Path(source) != _data_path(default)
+        }
 
     @cached_property
     def cities(self) -> tuple[str, ...]:
@@ -686,26 +703,114 @@ def unmapped_call_types(
     city: str | None = None,
     type_field: TypeField = "call_type",
 ) -> tuple[UnmappedCallType, ...]:
-    """Call types without a category, commonest first (ties by text), for staff to map."""
+    """Call types without a category, commonest first (ties by text), for staff to map:
+    the rows of `review_call_types` that are not mapped."""
+    return tuple(
+        UnmappedCallType(row.call_type, row.calls, row.status)
+        for row in review_call_types(
+            con, table, taxonomy=taxonomy, city=city, type_field=type_field
+        )
+        if row.status != "mapped"
+    )
+
+
+@dataclass(frozen=True)
+class CallTypeReview:
+    """One local call type as the taxonomy classifies it, for staff to review and map.
+
+    Fields:
+        call_type: the local call type (None: calls with no call type).
+        calls: how many calls have it.
+        status: ``mapped``, ``not in crosswalk``, ``no category`` (in the crosswalk,
+            undecided) or ``no call type``.
+        category, tier, match, weapon, violence, injury, in_progress: `CallTypeClass`.
+    """
+
+    call_type: str | None
+    calls: int
+    status: str
+    category: str | None
+    tier: Tier
+    match: Match
+    weapon: bool
+    violence: bool
+    injury: bool
+    in_progress: bool
+
+    HEADER: ClassVar[tuple[str, ...]] = (
+        "call_type",
+        "calls",
+        "status",
+        "category",
+        "tier",
+        "match",
+        "weapon",
+        "violence",
+        "injury",
+        "in_progress",
+    )
+
+    def cells(self) -> tuple[object, ...]:
+        """The row as `HEADER` orders it."""
+        return (
+            self.call_type or "",
+            self.calls,
+            self.status,
+            self.category or "",
+            self.tier,
+            self.match,
+            *(
+                "yes" if flag else "no"
+                for flag in (self.weapon, self.violence, self.injury, self.in_progress)
+            ),
+        )
+
+
+def review_call_types(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    *,
+    taxonomy: Taxonomy | None = None,
+    city: str | None = None,
+    type_field: TypeField = "call_type",
+) -> tuple[CallTypeReview, ...]:
+    """Every call type of `table` with its calls and classification: the unmapped ones first
+    (commonest first), then the mapped ones (commonest first), for staff to review the
+    crosswalk. The rows name call types: a staff file, never published."""
     if type_field not in get_args(TypeField):
         raise ValueError(f"type_field must be one of {get_args(TypeField)}, not {type_field!r}")
     taxonomy = taxonomy if taxonomy is not None else load_taxonomy()
+    taxonomy.check_city(city)
     _require(con, table, [type_field])
     field_sql = _quote_identifier(type_field)
     counts = _fetch(
         con, f"SELECT {field_sql}, count(*) FROM {_quote_identifier(table)} GROUP BY {field_sql}"
     )
-    found = []
+    rows = []
     for call_type, n in counts:
+        found = taxonomy.classify(call_type, city=city)
         if call_type is None:
-            found.append(UnmappedCallType(None, int(n), "no call type"))
-            continue
-        classified = taxonomy.classify(call_type, city=city)
-        if classified.category is None:
-            reason = "no category" if classified.entry is not None else "not in crosswalk"
-            found.append(UnmappedCallType(call_type, int(n), reason))
-    found.sort(key=lambda u: (-u.calls, u.call_type or ""))
-    return tuple(found)
+            status = "no call type"
+        elif found.category is not None:
+            status = "mapped"
+        else:
+            status = "no category" if found.entry is not None else "not in crosswalk"
+        rows.append(
+            CallTypeReview(
+                call_type=call_type,
+                calls=int(n),
+                status=status,
+                category=found.category,
+                tier=found.tier,
+                match=found.match,
+                weapon=found.weapon,
+                violence=found.violence,
+                injury=found.injury,
+                in_progress=found.in_progress,
+            )
+        )
+    rows.sort(key=lambda r: (r.status == "mapped", -r.calls, r.call_type or ""))
+    return tuple(rows)
 
 
 @dataclass(frozen=True)
@@ -908,6 +1013,7 @@ def eligibility_range_from_counts(
     *,
     eligible_tiers: Sequence[Tier] = DEFAULT_ELIGIBLE_TIERS,
     population: Population = "public",
+    own_files: Mapping[str, str] | None = None,
 ) -> EligibilityRange:
     """`eligibility_range` from calls already counted by (initiation, tier, screened_out).
 
@@ -915,7 +1021,8 @@ def eligibility_range_from_counts(
     writes; a combination may appear more than once (its calls add up). A missing value
     (None) counts as SQL's NULL does in `eligibility_range`: in no population, no tier, and
     never as passing the screening. This lets a caller that has counted the calls its own
-    way get the same range without a table.
+    way get the same range without a table. `own_files` (`Taxonomy.own_files`) names the
+    city's own tier table and screening rules in the rule's words, where it used them.
     """
     _check_eligibility(eligible_tiers, population)
     tiers = tuple(eligible_tiers)
@@ -952,12 +1059,19 @@ def eligibility_range_from_counts(
     }[population]
     words = [_FLAG_WORDS[f] for f in FLAGS]
     flags = "; ".join(words[:-1]) + "; or " + words[-1]
+    own = dict(own_files or {})
+    screening_file = own.get("screening_rules", "screening_rules.yaml")
+    tiers_from = (
+        f"the city's own crosswalk and tier files ({', '.join(sorted(own.values()))})"
+        if own.keys() & {"crosswalk", "category_tiers"}
+        else "csas's default category-to-tier table (category_tiers.csv), a judgement for the "
+        "city to review"
+    )
     rule = (
         f"Population: {who}; n = {n}. By type alone: calls whose call type's tier is "
         f"{' or '.join(tiers)}. After screening: those calls less any whose call-type text "
-        f"mentions {flags} (keyword rules in screening_rules.yaml). Tiers come from csas's "
-        "default category-to-tier table (category_tiers.csv), a judgement for the city to "
-        "review. Calls of unmapped or not-assessed types count in n and are never eligible."
+        f"mentions {flags} (keyword rules in {screening_file}). Tiers come from {tiers_from}. "
+        "Calls of unmapped or not-assessed types count in n and are never eligible."
     )
     return EligibilityRange(
         n=n,
