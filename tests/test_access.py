@@ -119,6 +119,11 @@ MATRIX: dict[str, tuple[str, list[int]]] = {
     "api-v1:indicators": ("/api/v1/indicators", [200] * 5),
     "api-v1:observations": ("/api/v1/indicators/none/observations", [404] * 5),
     "api-v1:geographies": ("/api/v1/geographies", [200] * 5),
+    "api-v1:safety": ("/api/v1/safety", [404] * 5),  # nothing published in this fixture
+    "api-v1:safety_rates": ("/api/v1/safety/rates", [200] * 5),  # an empty list
+    "api-v1:safety_response_times": ("/api/v1/safety/response-times", [200] * 5),
+    "api-v1:safety_alternative_response": ("/api/v1/safety/alternative-response", [200] * 5),
+    "api-v1:safety_hot_spots": ("/api/v1/safety/hot-spots", [200] * 5),
     "api-v1:action": ("/api/v1/actions/3-6", [200] * 5),
     "progress:my_updates": ("/manage/updates/", [LOGIN, 200, 200, 200, 200]),
     "progress:update_edit": (

@@ -1,5 +1,6 @@
 """Public API, version 1: the published strategy, its actions and their published progress,
-indicators and observations (suppressed cells carry no value), and geographies; and one
+indicators and observations (suppressed cells carry no value), geographies, and the published
+safety analysis's aggregates (`/safety...`); and one
 write, for staff integrations holding an API key, that records observations.
 
 OpenAPI schema at /api/v1/openapi.json. Lists are paginated (`limit` up to 1000, `offset`).
@@ -271,6 +272,64 @@ class GeographyOut(Schema):
     population: int | None
 
 
+class SafetyAnalysisOut(Schema):
+    title: str
+    source: str
+    synthetic: bool = Field(alias="is_synthetic")
+    received_from: dt.datetime | None
+    received_to: dt.datetime | None
+
+
+class SafetyRateOut(Schema):
+    kind: str
+    area_code: str
+    month: str = Field(description="Local month, YYYY-MM.")
+    calls: int | None
+    rate_per_1000: float | None
+    rate_low: float | None
+    rate_high: float | None
+    suppressed: bool
+
+
+class SafetyResponseTimeOut(Schema):
+    priority: str
+    council_district: str = Field(description="Council district code; empty: the whole city.")
+    interval: str = Field(description="dispatch or arrival")
+    n: int | None
+    median_min: float | None
+    median_low: float | None
+    median_high: float | None
+    p90_min: float | None
+    p90_low: float | None
+    p90_high: float | None
+    ratio_to_city: float | None
+    ratio_low: float | None
+    ratio_high: float | None
+    suppressed: bool
+
+
+class SafetyAlternativeOut(Schema):
+    kind: str
+    area_code: str
+    calls: int | None
+    eligible_by_type: int | None
+    eligible_after_screening: int | None
+    share_by_type: float | None
+    share_after_screening: float | None
+    suppressed: bool
+
+
+class SafetyHotSpotOut(Schema):
+    measure: str
+    geoid: str
+    classification: str
+    calls: int | None
+    z: float | None
+    p: float | None
+    q: float | None
+    suppressed: bool
+
+
 class ErrorOut(Schema):
     detail: str
 
@@ -459,6 +518,85 @@ def geographies(request: HttpRequest, kind: str | None = None) -> Any:
             raise HttpError(400, f"kind must be one of {', '.join(GeographyKind.values)}")
         queryset = queryset.filter(kind=kind)
     return queryset.only("kind", "code", "name", "population")
+
+
+# --- safety data: the published analysis, aggregates only ----------------------------------
+
+
+def _safety_rows(model: Any, *order: str) -> Any:
+    from csas.safetylab.datapackage import rows_of_published
+
+    return rows_of_published(model, selectors.version_get_published()).order_by(*order)
+
+
+def _safety_kind(queryset: Any, kind: str | None) -> Any:
+    if kind is None:
+        return queryset
+    if kind not in GeographyKind.values:
+        raise HttpError(400, f"kind must be one of {', '.join(GeographyKind.values)}")
+    return queryset.filter(kind=kind)
+
+
+@api.get(
+    "/safety",
+    response={200: SafetyAnalysisOut, 404: ErrorOut},
+    summary="The published calls-for-service analysis: what it was made from",
+)
+def safety(request: HttpRequest) -> Any:
+    from csas.safetylab.selectors import analysis_get_published
+
+    analysis = analysis_get_published(selectors.version_get_published().strategy)
+    if analysis is None:
+        raise HttpError(404, "No safety analysis is published.")
+    return analysis
+
+
+@api.get(
+    "/safety/rates",
+    response=list[SafetyRateOut],
+    summary="Calls per area and local month, rate per 1,000 residents; suppressed cells empty",
+)
+@paginate(Pagination)
+def safety_rates(request: HttpRequest, kind: str | None = None) -> Any:
+    from csas.safetylab.models import SafetyAreaRate
+
+    return _safety_kind(_safety_rows(SafetyAreaRate, "kind", "area_code", "month"), kind)
+
+
+@api.get(
+    "/safety/response-times",
+    response=list[SafetyResponseTimeOut],
+    summary="Minutes to dispatch and arrival by priority and council district",
+)
+@paginate(Pagination)
+def safety_response_times(request: HttpRequest) -> Any:
+    from csas.safetylab.models import SafetyResponseTime
+
+    return _safety_rows(SafetyResponseTime, "priority", "council_district", "interval")
+
+
+@api.get(
+    "/safety/alternative-response",
+    response=list[SafetyAlternativeOut],
+    summary="Calls an alternative responder could take, per area, as a range",
+)
+@paginate(Pagination)
+def safety_alternative_response(request: HttpRequest, kind: str | None = None) -> Any:
+    from csas.safetylab.models import SafetyAreaEligibility
+
+    return _safety_kind(_safety_rows(SafetyAreaEligibility, "kind", "area_code"), kind)
+
+
+@api.get(
+    "/safety/hot-spots",
+    response=list[SafetyHotSpotOut],
+    summary="Getis-Ord Gi* hot and cold spots by census block group",
+)
+@paginate(Pagination)
+def safety_hot_spots(request: HttpRequest) -> Any:
+    from csas.safetylab.models import SafetyBlockGroupHotspot
+
+    return _safety_rows(SafetyBlockGroupHotspot, "measure", "geoid")
 
 
 # --- write ----------------------------------------------------------------------------------

@@ -40,7 +40,8 @@ def published_analysis(version: StrategyVersion) -> Subquery:
     )
 
 
-def _of_published(model: Any, version: StrategyVersion) -> QuerySet[Any, Any]:
+def rows_of_published(model: Any, version: StrategyVersion) -> QuerySet[Any, Any]:
+    """The rows of `model` (one of the analysis's tables) of the published analysis only."""
     manager = model._default_manager
     return manager.filter(analysis_id=published_analysis(version))  # type: ignore[no-any-return]
 
@@ -91,7 +92,7 @@ def _analysis_table(version: StrategyVersion) -> Table:
 
 def _rates_table(version: StrategyVersion) -> Table:
     records = (
-        _of_published(SafetyAreaRate, version)
+        rows_of_published(SafetyAreaRate, version)
         .order_by("kind", "area_code", "month")
         .values_list(
             "kind",
@@ -130,7 +131,7 @@ def _rates_table(version: StrategyVersion) -> Table:
 
 def _without_area_table(version: StrategyVersion) -> Table:
     records = (
-        _of_published(SafetyCallsWithoutArea, version)
+        rows_of_published(SafetyCallsWithoutArea, version)
         .order_by("kind", "month")
         .values_list("kind", "month", "calls", "suppressed")
     )
@@ -155,7 +156,7 @@ def _without_area_table(version: StrategyVersion) -> Table:
 
 def _response_times_table(version: StrategyVersion) -> Table:
     records = (
-        _of_published(SafetyResponseTime, version)
+        rows_of_published(SafetyResponseTime, version)
         .order_by("priority", "council_district", "interval")
         .values_list(
             "priority",
@@ -206,7 +207,7 @@ def _response_times_table(version: StrategyVersion) -> Table:
 
 def _eligibility_table(version: StrategyVersion) -> Table:
     records = (
-        _of_published(SafetyAreaEligibility, version)
+        rows_of_published(SafetyAreaEligibility, version)
         .order_by("kind", "area_code")
         .values_list(
             "kind",
@@ -245,7 +246,7 @@ def _eligibility_table(version: StrategyVersion) -> Table:
 
 def _time_profile_table(version: StrategyVersion) -> Table:
     records = (
-        _of_published(SafetyTimeProfileCell, version)
+        rows_of_published(SafetyTimeProfileCell, version)
         .order_by("definition", "weekday", "hour")
         .values_list("definition", "weekday", "hour", "calls", "share", "suppressed")
     )
@@ -271,7 +272,7 @@ def _time_profile_table(version: StrategyVersion) -> Table:
 
 def _hotspots_table(version: StrategyVersion) -> Table:
     records = (
-        _of_published(SafetyBlockGroupHotspot, version)
+        rows_of_published(SafetyBlockGroupHotspot, version)
         .order_by("measure", "geoid")
         .values_list("measure", "geoid", "classification", "calls", "z", "p", "q", "suppressed")
     )
