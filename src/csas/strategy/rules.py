@@ -51,3 +51,4 @@ rules.add_perm("strategy.use_back_office", is_strategy_office | is_department_ed
 rules.add_perm("strategy.edit_action", is_strategy_office | (is_department_editor & leads_action))
 rules.add_perm("strategy.preview_version", is_strategy_office)
 rules.add_perm("strategy.publish_version", is_strategy_office)
+rules.add_perm("strategy.translate", is_strategy_office)

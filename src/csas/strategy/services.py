@@ -69,6 +69,16 @@ def _upsert(
         instance.save()
         report.count(report.created, model)
         return instance
+    if "translations" in values:
+        # Translations entered in the back office stay; the file's replace them text by text.
+        from csas.strategy.translation import merged_translations
+
+        values = {
+            **values,
+            "translations": merged_translations(
+                getattr(instance, "translations", None), values["translations"]
+            ),
+        }
     changed = False
     for name, value in values.items():
         if getattr(instance, name) != value:

@@ -8,4 +8,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("actions/<int:pk>/edit/", views.action_edit, name="action_edit"),
     path("versions/<int:pk>/preview/", views.version_preview, name="version_preview"),
+    path("versions/<int:pk>/translations/", views.translations, name="translations"),
+    path(
+        "versions/<int:pk>/translations/<str:language>/",
+        views.translations_edit,
+        name="translations_edit",
+    ),
 ]

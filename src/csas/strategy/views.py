@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -61,3 +63,74 @@ def version_preview(request: HttpRequest, pk: int) -> HttpResponse:
     _require_back_office(request)
     version = selectors.version_get_for_user(request.user, pk)
     return _home(request, version, preview=True)
+
+
+def _require_translator(request: HttpRequest, pk: int) -> Any:
+    _require_back_office(request)
+    if not request.user.has_perm("strategy.translate"):
+        raise PermissionDenied
+    return selectors.version_get_for_user(request.user, pk)
+
+
+@require_safe
+@login_required
+def translations(request: HttpRequest, pk: int) -> HttpResponse:
+    """How much of a version's content each public language has, current and out of date."""
+    from csas.strategy.translation import translation_counts
+
+    version = _require_translator(request, pk)
+    return render(
+        request,
+        "strategy/translations.html",
+        {"version": version, "counts": translation_counts(version)},
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def translations_edit(request: HttpRequest, pk: int, language: str) -> HttpResponse:
+    """Every text of the version beside its translation into `language`, to fill in."""
+    from django.core.exceptions import ValidationError
+    from django.http import Http404
+
+    from csas.strategy.translation import languages, translation_sections, translations_save
+
+    version = _require_translator(request, pk)
+    names = dict(languages())
+    if language not in names:
+        raise Http404("Not a language content is translated into.")
+    sections = translation_sections(version, language)
+    if request.method == "POST":
+        wanted = {row.name for section in sections for row in section.rows}
+        texts = {name: request.POST[name] for name in wanted if name in request.POST}
+        confirmed = frozenset(
+            n[len("confirm-") :] for n in request.POST if n.startswith("confirm-")
+        )
+        try:
+            changed = translations_save(
+                version=version,
+                language=language,
+                texts=texts,
+                editor=request.user,
+                confirmed=confirmed,
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("%(count)s texts saved.") % {"count": changed}
+                if changed
+                else _("Nothing had changed."),
+            )
+            return redirect("manage:translations_edit", pk=version.pk, language=language)
+    return render(
+        request,
+        "strategy/translations_edit.html",
+        {
+            "version": version,
+            "language": language,
+            "language_name": names[language],
+            "sections": sections,
+        },
+    )
