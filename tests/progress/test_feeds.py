@@ -512,3 +512,21 @@ def test_the_command_fails_when_an_indicator_cannot_be_refreshed(
     with pytest.raises(CommandError, match="alternative-calls"):
         call_command("refresh_indicators", stdout=out)
     assert "FAILED" in out.getvalue()
+
+
+def test_a_feed_does_not_mix_perception_and_count_measures(strategy: Strategy, calls: Path) -> None:
+    from django.core.exceptions import ValidationError
+
+    counted = _safety_indicator(strategy, calls)
+    counted.kind = "population"
+    with pytest.raises(ValidationError, match="performance measure"):
+        counted.full_clean()
+    Indicator.objects.filter(pk=counted.pk).update(kind="population")  # past the form's check
+    counted.refresh_from_db()
+    with pytest.raises(FeedError, match=r"indicator 'alternative-calls'.*performance measure"):
+        refresh_indicator(counted)
+    assert not Observation.objects.filter(indicator=counted).exists()
+    surveyed = _survey_indicator(strategy)
+    surveyed.kind = "performance"
+    with pytest.raises(ValidationError, match="population indicator"):
+        surveyed.full_clean()

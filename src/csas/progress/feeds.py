@@ -823,6 +823,10 @@ def refresh_indicator(indicator: Indicator) -> FeedResult:
     """
     if indicator.feed == IndicatorFeed.MANUAL:
         return FeedResult(indicator=indicator.slug, feed=indicator.feed, skipped=True)
+    try:
+        indicator.clean()  # a survey feed makes a population indicator, safety data a count
+    except ValidationError as error:
+        raise _fail(indicator, " ".join(error.messages)) from None
     if indicator.feed == IndicatorFeed.SURVEY:
         computed = survey_observations(indicator)
     elif indicator.feed == IndicatorFeed.SAFETY:

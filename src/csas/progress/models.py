@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -258,6 +259,24 @@ class Indicator(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Perception (survey) and administrative (count) measures are not mixed: a survey feed
+        makes a population indicator, a safety-data feed a performance measure."""
+        super().clean()
+        if self.feed == IndicatorFeed.SURVEY and self.kind != IndicatorKind.POPULATION:
+            raise ValidationError(
+                {"kind": _("An indicator computed from a survey is a population indicator.")}
+            )
+        if self.feed == IndicatorFeed.SAFETY and self.kind == IndicatorKind.POPULATION:
+            raise ValidationError(
+                {
+                    "kind": _(
+                        "An indicator computed from safety data counts calls: it is a "
+                        "performance measure, not a population indicator."
+                    )
+                }
+            )
 
 
 def too_few(n: int | None) -> bool:
