@@ -161,6 +161,10 @@ MATRIX: dict[str, tuple[str, list[int]]] = {
     "engagement:survey_thanks": ("/surveys/{survey}/thanks/", [200, 200, 200, 200, 200]),
     "manage:action_edit": ("/manage/actions/{own_action}/edit/", [LOGIN, 403, 200, 200, 200]),
     "manage:version_preview": ("/manage/versions/{draft}/preview/", [LOGIN, 404, 404, 200, 200]),
+    "manage:version_compare": (
+        "/manage/versions/{published}/compare/",
+        [LOGIN, 403, 403, 200, 200],
+    ),
     "manage:translations": (
         "/manage/versions/{published}/translations/",
         [LOGIN, 403, 403, 200, 200],

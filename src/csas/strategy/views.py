@@ -134,3 +134,49 @@ def translations_edit(request: HttpRequest, pk: int, language: str) -> HttpRespo
             "sections": sections,
         },
     )
+
+
+@require_safe
+@login_required
+def version_compare(request: HttpRequest, pk: int) -> HttpResponse:
+    """What changed from another version (`?from=<pk>`; by default the one it was based on
+    or, failing that, the published one) to this one."""
+    from django.http import Http404
+
+    from csas.strategy.compare import version_differences
+
+    _require_back_office(request)
+    if not request.user.has_perm("strategy.preview_version"):
+        raise PermissionDenied
+    version = selectors.version_get_for_user(request.user, pk)
+    others = [
+        v
+        for v in selectors.version_list_for_user(request.user)
+        if v.strategy_id == version.strategy_id and v.pk != version.pk
+    ]
+    chosen = request.GET.get("from", "")
+    older: Any
+    if chosen:
+        if not chosen.isdigit():
+            raise Http404("No such version.")
+        older = selectors.version_get_for_user(request.user, int(chosen))
+        if older.strategy_id != version.strategy_id or older.pk == version.pk:
+            raise Http404("No such version to compare with.")
+    else:
+        older = next((v for v in others if v.is_published), None) or (others[0] if others else None)
+    changes = version_differences(older, version) if older is not None else []
+    counts = {
+        status: sum(1 for change in changes if change.status == status)
+        for status in ("added", "removed", "changed")
+    }
+    return render(
+        request,
+        "strategy/version_compare.html",
+        {
+            "version": version,
+            "older": older,
+            "others": others,
+            "changes": changes,
+            "counts": counts,
+        },
+    )
