@@ -254,3 +254,17 @@ def test_an_update_for_an_earlier_period_approved_late_leaves_the_stage(
     _publish(tpd_action, period, "at_risk", author)
     tpd_action.refresh_from_db()
     assert tpd_action.status == "complete"
+
+
+def test_loading_the_strategy_file_again_keeps_the_stage_updates_set(
+    tpd_action: Action, period: ReportingPeriod, user_for: Any
+) -> None:
+    from pathlib import Path
+
+    from csas.strategy.services import strategy_load_file
+
+    tacoma = Path(__file__).resolve().parents[2] / "src/csas/data/strategies/tacoma.yaml"
+    _publish(tpd_action, period, "at_risk", user_for("department_editor"))
+    strategy_load_file(path=tacoma)
+    tpd_action.refresh_from_db()
+    assert tpd_action.status == "in_progress"

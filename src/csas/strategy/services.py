@@ -93,6 +93,20 @@ def _upsert(
     return instance
 
 
+def _stage_from_file(version: StrategyVersion, action_spec: dict[str, Any]) -> dict[str, Any]:
+    """The action's stage as the file gives it, unless a published progress update already
+    set it: from then on the implementation record drives the stage (a reload keeps it)."""
+    from django.apps import apps
+
+    if version.pk is not None:
+        updates = apps.get_model("progress", "ActionUpdate")._default_manager
+        if updates.filter(
+            action__version=version, action__slug=action_spec["slug"], state="published"
+        ).exists():
+            return {}
+    return {"status": action_spec.get("status", "not_started")}
+
+
 def _delete_missing(queryset: models.QuerySet[M], keep: list[int], report: LoadReport) -> None:
     stale = queryset.exclude(pk__in=keep)
     for instance in stale:
@@ -203,11 +217,11 @@ def _load_version(
                     "data_note": action_spec.get("duplicate_code_note", ""),
                     "description": action_spec.get("description", ""),
                     "horizon": action_spec.get("horizon", ""),
-                    "status": action_spec.get("status", "not_started"),
                     "lead_department": departments[lead] if lead else None,
                     "order": order,
                     "translations": action_spec.get("translations", {}),
-                },
+                }
+                | _stage_from_file(version, action_spec),
             )
             action_ids.append(action.pk)
             wanted = {departments[slug] for slug in action_spec.get("supporting_departments", [])}
