@@ -125,3 +125,22 @@ def test_a_raised_threshold_hides_figures_stored_before(
     assert "47.5" not in Client().get(f"/indicators/{indicator.slug}/").content.decode()
     [row] = Client().get(f"/api/v1/indicators/{indicator.slug}/observations").json()["items"]
     assert row["value"] is None
+
+
+def test_a_raised_threshold_reaches_the_cached_download_and_reports(
+    published_version: StrategyVersion, indicator: Indicator, settings: Any
+) -> None:
+    from csas.progress.datapackage import datapackage_zip_cached
+    from csas.progress.reports import report_data_version
+
+    _stored_unmarked(indicator, n=15, value=47.5)
+    before = datapackage_zip_cached(published_version)
+    reports_before = report_data_version(published_version)
+    settings.SUPPRESSION_THRESHOLD = 20
+    after = datapackage_zip_cached(published_version)
+    assert after.fingerprint != before.fingerprint
+    assert report_data_version(published_version) != reports_before
+    with zipfile.ZipFile(io.BytesIO(after.data)) as opened:
+        text = opened.read("data/observations.csv").decode()
+    [row] = [r for r in csv.DictReader(io.StringIO(text)) if r["indicator"] == indicator.slug]
+    assert row["value"] == ""

@@ -39,6 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
@@ -1011,6 +1012,8 @@ def datapackage_fingerprint(version: StrategyVersion) -> str:
             (
                 FORMAT_VERSION,
                 _code_digest(),
+                # What is suppressed depends on the threshold, not only on the data.
+                settings.SUPPRESSION_THRESHOLD,
                 layout,
                 kinds,
                 version.pk,

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.conf import settings
 from django.db.models import (
     Case,
     Count,
@@ -361,7 +362,12 @@ def report_data_version(version: StrategyVersion) -> str:
         margins=Sum(F("pk") * F("margin_of_error")),
         suppressed=Sum(Case(When(suppressed=True, then=F("pk")), default=Value(0))),
     )
-    figures = (version.pk, sorted(row[0].items()), sorted(observations.items()))
+    figures = (
+        version.pk,
+        settings.SUPPRESSION_THRESHOLD,  # what is suppressed depends on it, not only on the data
+        sorted(row[0].items()),
+        sorted(observations.items()),
+    )
     return hashlib.sha256(repr(figures).encode()).hexdigest()
 
 
