@@ -136,10 +136,72 @@ def test_a_files_translation_replaces_the_stored_one_text_by_text() -> None:
         },
         "vi": {"title": "cũ"},
     }
-    merged = merged_translations(stored, {"es": {"title": "nuevo"}, "ko": {"title": "새"}})
+    merged = merged_translations(
+        stored, {"es": {"title": "nuevo"}, "ko": {"title": "새"}}, {"title": "New"}
+    )
     assert merged == {
-        "es": {"title": "nuevo", "statement": "declaración", "_from": {"statement": "S"}},
+        "es": {
+            "title": "nuevo",
+            "statement": "declaración",
+            "_from": {"title": "New", "statement": "S"},
+            "_file": {"title": "nuevo"},
+        },
         "vi": {"title": "cũ"},
-        "ko": {"title": "새"},
+        "ko": {"title": "새", "_from": {"title": "New"}, "_file": {"title": "새"}},
     }
     assert stored["es"]["title"] == "viejo"  # the stored value is not changed in place
+
+
+def _tacoma_with(tmp_path: Path, title: str, es_title: str | None) -> Path:
+    """Tacoma's file with goal 1 of the adopted version retitled and its Spanish title."""
+    import yaml
+
+    data = yaml.safe_load(TACOMA.read_text(encoding="utf-8"))
+    for version in data["versions"]:
+        if version["key"] == "2025-12-adopted":
+            goal = version["goals"][0]
+            goal["title"] = title
+            goal.pop("translations", None)
+            if es_title is not None:
+                goal["translations"] = {"es": {"title": es_title}}
+    for layer in data.get("geography", []):
+        if "file" in layer:
+            layer["file"] = str((TACOMA.parent / layer["file"]).resolve())
+    path = tmp_path / "strategy.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_a_file_translation_whose_english_changed_is_no_longer_shown(
+    published_version: StrategyVersion, tmp_path: Path
+) -> None:
+    title = _goal(published_version).title
+    strategy_load_file(path=_tacoma_with(tmp_path, title, "Lugares seguros VIEJO"))
+    assert "Lugares seguros VIEJO" in Client().get("/es/goals/1/").content.decode()
+    # New English; the file no longer gives a translation (it is being redone).
+    strategy_load_file(path=_tacoma_with(tmp_path, "A new goal title", None))
+    page = Client().get("/es/goals/1/").content.decode()
+    assert "Lugares seguros VIEJO" not in page
+    assert "A new goal title" in page
+
+
+def test_a_back_office_fix_survives_loading_the_same_file_again(
+    published_version: StrategyVersion, tmp_path: Path
+) -> None:
+    title = _goal(published_version).title
+    path = _tacoma_with(tmp_path, title, "Lugares con ERRATA")
+    strategy_load_file(path=path)
+    goal = _goal(published_version)
+    translations_save(
+        version=published_version,
+        language="es",
+        texts={f"goal-{goal.pk}-title": "Lugares corregidos"},
+        editor=None,
+    )
+    strategy_load_file(path=path)
+    goal.refresh_from_db()
+    assert goal.translations["es"]["title"] == "Lugares corregidos"
+    # A new translation in the file is newer than the back office's: it replaces it.
+    strategy_load_file(path=_tacoma_with(tmp_path, title, "Lugares y vecindarios seguros"))
+    goal.refresh_from_db()
+    assert goal.translations["es"]["title"] == "Lugares y vecindarios seguros"

@@ -99,6 +99,19 @@ def _translations_for(
     return result
 
 
+def _current(obj: Any, field: str, key: str, *, prefix: str = "") -> dict[str, dict[str, str]]:
+    """`obj`'s current translations of `field` (never one made from English that has since
+    changed: `csas.strategy.i18n.localized`), as an option's translations under `key`."""
+    from csas.strategy.i18n import localized
+
+    result = {}
+    for language in obj.translations or {}:
+        text = localized(obj, field, language)
+        if not text.is_fallback and language != "en":
+            result[language] = {key: f"{prefix}{text.text}"}
+    return result
+
+
 def _strategy_options(strategy: Strategy, source: str) -> list[dict[str, Any]]:
     version = StrategyVersion.objects.filter(strategy=strategy, is_published=True).first()
     if version is None:
@@ -109,11 +122,7 @@ def _strategy_options(strategy: Strategy, source: str) -> list[dict[str, Any]]:
                 "value": f"goal_{goal.number}",
                 "label": goal.title,
                 "strategy_ref": f"goal:{goal.number}",
-                "translations": {
-                    language: {"label": texts["title"]}
-                    for language, texts in goal.translations.items()
-                    if texts.get("title")
-                },
+                "translations": _current(goal, "title", "label"),
             }
             for goal in version.goals.all()
         ]
@@ -124,11 +133,7 @@ def _strategy_options(strategy: Strategy, source: str) -> list[dict[str, Any]]:
                     "value": "focus_" + population.slug.replace("-", "_"),
                     "label": population.name,
                     "strategy_ref": f"focus:{population.slug}",
-                    "translations": {
-                        language: {"label": texts["name"]}
-                        for language, texts in population.translations.items()
-                        if texts.get("name")
-                    },
+                    "translations": _current(population, "name", "label"),
                 }
                 for population in version.goals.get(number=2).focus_populations.all()
             ]
@@ -141,11 +146,7 @@ def _strategy_options(strategy: Strategy, source: str) -> list[dict[str, Any]]:
             "value": "action_" + action.slug.replace("-", "_"),
             "label": f"{action.code} {action.title}",
             "strategy_ref": f"action:{action.code}",
-            "translations": {
-                language: {"label": f"{action.code} {texts['title']}"}
-                for language, texts in action.translations.items()
-                if texts.get("title")
-            },
+            "translations": _current(action, "title", "label", prefix=f"{action.code} "),
         }
         for action in version.actions.filter(goal__number=number)
     ]

@@ -63,22 +63,23 @@ def _upsert(
 ) -> M:
     """Create or update one row, saving (and so writing history) only when something changed."""
     instance = model._default_manager.filter(**lookup).first()
+    if "translations" in values:
+        # Translations entered in the back office stay; the file's replace them text by text
+        # and are recorded as made from the file's English.
+        from csas.strategy.translation import merged_translations
+
+        values = {
+            **values,
+            "translations": merged_translations(
+                getattr(instance, "translations", None), values["translations"], values
+            ),
+        }
     if instance is None:
         instance = model(**lookup, **values)
         instance.full_clean()
         instance.save()
         report.count(report.created, model)
         return instance
-    if "translations" in values:
-        # Translations entered in the back office stay; the file's replace them text by text.
-        from csas.strategy.translation import merged_translations
-
-        values = {
-            **values,
-            "translations": merged_translations(
-                getattr(instance, "translations", None), values["translations"]
-            ),
-        }
     changed = False
     for name, value in values.items():
         if getattr(instance, name) != value:

@@ -32,6 +32,9 @@ from csas.strategy.models import (
 
 #: Where each translation's English source is kept, inside translations[language].
 SOURCE_KEY = "_from"
+#: Where the text the strategy file last gave for a translation is kept, so that loading the
+#: same file again does not undo a later edit made in the back office.
+FILE_KEY = "_file"
 
 #: (key, model, fields, section heading) in the order the screen shows them.
 TRANSLATABLE: tuple[tuple[str, type[models.Model], tuple[str, ...], Any], ...] = (
@@ -70,22 +73,37 @@ def is_current(obj: Any, field: str, language: str) -> bool:
 
 
 def merged_translations(
-    stored: dict[str, Any] | None, from_file: dict[str, Any] | None
+    stored: dict[str, Any] | None,
+    from_file: dict[str, Any] | None,
+    english: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Translations after loading a strategy file again: the file's replace the stored ones
-    text by text (and are current: their recorded source is dropped); the others, such as
-    those entered in the back office, are kept."""
+    """Translations after loading a strategy file: a translation the file gives replaces the
+    stored one, recorded as made from the file's English for that text (`english`: field ->
+    text), so it is current now and out of date once that English changes; unless the file
+    gives the same translation as when it was last loaded and the back office has edited it
+    since (the newer edit stays). Translations the file does not give, such as those entered
+    in the back office, are kept; if their English has changed since, they are out of date
+    and not shown (`csas.strategy.i18n.localized`)."""
+    english = english or {}
     result = {language: dict(texts) for language, texts in (stored or {}).items()}
     for language, texts in (from_file or {}).items():
         current = dict(result.get(language) or {})
         sources = dict(current.get(SOURCE_KEY) or {})
+        files = dict(current.get(FILE_KEY) or {})
         for field, text in texts.items():
+            if files.get(field) == text and current.get(field) not in (None, text):
+                continue  # the file still says what it said; the back office's edit is newer
             current[field] = text
-            sources.pop(field, None)
-        if sources:
-            current[SOURCE_KEY] = sources
-        else:
-            current.pop(SOURCE_KEY, None)
+            files[field] = text
+            if isinstance(english.get(field), str):
+                sources[field] = english[field]
+            else:
+                sources.pop(field, None)
+        for key, kept in ((SOURCE_KEY, sources), (FILE_KEY, files)):
+            if kept:
+                current[key] = kept
+            else:
+                current.pop(key, None)
         result[language] = current
     return result
 
