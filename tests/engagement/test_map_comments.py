@@ -159,9 +159,16 @@ def test_a_pin_outside_the_city_is_refused_with_a_message(strategy: Strategy) ->
         "/map/", {"category": "traffic", "location": "-80.0,40.0", "text": "Pittsburgh"}
     )
     assert response.status_code == 400
-    assert "The pin is outside Tacoma" in response.content.decode()
+    page = response.content.decode()
+    assert "The pin is outside Tacoma" in page
+    assert "-80.0,40.0" not in page  # the pin is dropped from the form ...
     assert not MapComment.objects.exists()
     assert not FeedbackItem.objects.exists()
+    again = Client().post(  # ... so describing the place instead is accepted
+        "/map/", {"category": "traffic", "location": "", "address": "Near the Dome", "text": "x"}
+    )
+    assert again.status_code == 302
+    assert MapComment.objects.get().address == "Near the Dome"
 
 
 def test_places_typed_before_the_redacted_field_existed_are_redacted_by_the_migration(
