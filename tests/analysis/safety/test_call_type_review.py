@@ -110,8 +110,11 @@ def test_a_city_crosswalk_maps_a_type_in_the_review_and_the_analysis(
     after = json.loads((city / "summary.json").read_text())
     assert "taxonomy_files" not in before["parameters"]
     assert after["parameters"]["taxonomy_files"] == {"crosswalk": "tacoma_crosswalk.csv"}
-    assert "tacoma_crosswalk.csv" in after["eligibility"]["all"]["rule"]
+    rule = after["eligibility"]["all"]["rule"]
+    assert "with the city's own crosswalk (tacoma_crosswalk.csv)" in rule
+    assert "category_tiers.csv), a judgement" in rule  # the tiers are still csas's defaults
     assert "category_tiers.csv), a judgement" in before["eligibility"]["all"]["rule"]
+    assert "own crosswalk" not in before["eligibility"]["all"]["rule"]
     # the demonstrations calls moved from not assessed to community-only
     moved = int(demonstrations["calls"])
     assert (

@@ -773,3 +773,24 @@ def test_taxonomy_docstring_examples_run() -> None:
     failures, tests = doctest.testmod(taxonomy_module)
     assert tests > 0
     assert failures == 0
+
+
+def test_the_rule_names_only_the_city_files_it_used() -> None:
+    from csas.analysis.safety.taxonomy import eligibility_range_from_counts
+
+    counts = [("public", "community-only", False, 20)]
+    default = eligibility_range_from_counts(counts).rule
+    assert "csas's default category-to-tier table" in default
+    assert "screening_rules.yaml" in default
+    own = eligibility_range_from_counts(
+        counts,
+        own_files={"crosswalk": "tacoma_crosswalk.csv", "screening_rules": "tacoma_rules.yaml"},
+    ).rule
+    assert "csas's default category-to-tier table" in own  # no own tier table was given
+    assert "own crosswalk (tacoma_crosswalk.csv)" in own
+    assert "keyword rules in tacoma_rules.yaml" in own
+    tiers = eligibility_range_from_counts(
+        counts, own_files={"category_tiers": "tacoma_tiers.csv"}
+    ).rule
+    assert "the city's own category-to-tier table (tacoma_tiers.csv)" in tiers
+    assert "own crosswalk" not in tiers

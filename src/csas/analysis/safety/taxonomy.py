@@ -1062,16 +1062,21 @@ def eligibility_range_from_counts(
     own = dict(own_files or {})
     screening_file = own.get("screening_rules", "screening_rules.yaml")
     tiers_from = (
-        f"the city's own crosswalk and tier files ({', '.join(sorted(own.values()))})"
-        if own.keys() & {"crosswalk", "category_tiers"}
+        f"the city's own category-to-tier table ({own['category_tiers']})"
+        if "category_tiers" in own
         else "csas's default category-to-tier table (category_tiers.csv), a judgement for the "
         "city to review"
+    )
+    crosswalk = (
+        f" Call types are matched to categories with the city's own crosswalk ({own['crosswalk']})."
+        if "crosswalk" in own
+        else ""
     )
     rule = (
         f"Population: {who}; n = {n}. By type alone: calls whose call type's tier is "
         f"{' or '.join(tiers)}. After screening: those calls less any whose call-type text "
-        f"mentions {flags} (keyword rules in {screening_file}). Tiers come from {tiers_from}. "
-        "Calls of unmapped or not-assessed types count in n and are never eligible."
+        f"mentions {flags} (keyword rules in {screening_file}). Tiers come from {tiers_from}."
+        f"{crosswalk} Calls of unmapped or not-assessed types count in n and are never eligible."
     )
     return EligibilityRange(
         n=n,
