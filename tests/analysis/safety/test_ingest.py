@@ -1369,3 +1369,37 @@ def test_ingested_rows_keep_columns_whose_names_look_like_parameters(tmp_path: P
             {"p": str(tmp_path / "calls.parquet")},
         ).fetchall()
     assert held == stored == [("calls", "a", "x", "p"), ("calls", "b", "y", "q")]
+
+
+def test_ingest_reads_tacoma_311_requests_and_never_their_personal_columns(
+    tmp_path: Path,
+) -> None:
+    report = run(FIXTURES / "tacoma_311.csv", tmp_path, "tacoma-311")
+    assert report.input_rows == 6
+    assert (report.kept_rows, report.rejected_rows, report.duplicate_rows) == (3, 2, 1)
+    assert report.rejected_by_reason == {
+        "unparseable_timestamp": 1,
+        "missing_required_field": 1,
+    }
+    assert report.duplicates_by_reason == {"duplicate_row": 1}  # the same request twice
+    assert report.coordinates_swapped == 1
+    got = rows(
+        Path(report.output_path),
+        "source_kind, source_id, call_type, received_at, dispatched_at, cleared_at, lon, lat",
+    )
+    assert got[0] == (
+        "requests",
+        "9000001",
+        "Pothole",
+        dt.datetime(2024, 3, 4, 17, 15, 22, tzinfo=UTC),
+        dt.datetime(2024, 3, 4, 19, 2, 10, tzinfo=UTC),
+        dt.datetime(2024, 3, 6, 18, 0, tzinfo=UTC),
+        -122.4443,
+        47.2529,
+    )
+    # a time without an offset is local (Pacific, UTC-8 in March before the change)
+    assert got[1][3] == dt.datetime(2024, 3, 5, 22, 30, tzinfo=UTC)
+    assert got[2][6:] == (-122.47, 47.22)  # swapped back
+    text = " ".join(str(value) for row in rows(Path(report.output_path)) for value in row)
+    for private in ("Made Up St", "Jane Example", "Big pothole by my house"):
+        assert private not in text
