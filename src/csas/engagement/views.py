@@ -371,8 +371,9 @@ def map_comments(request: HttpRequest) -> HttpResponse:
             except services.PlaceOutsideCity as error:
                 form.add_error(None, error)
                 # Drop the pin, so the resident can place it again or describe the place.
-                form.data = form.data.copy()
-                form.data["location"] = ""
+                data = request.POST.copy()
+                data["location"] = ""
+                form.data = data
             else:
                 return redirect(reverse("engagement:map") + "?sent=1")
         status = 400
