@@ -100,3 +100,27 @@ def test_the_dashboard_shows_the_channels_table(strategy: Strategy, user_for: An
     eastside = page[page.index('<th scope="row">Eastside</th>') :]
     assert "<td>12</td>" in eastside[: eastside.index("</tr>")]
     assert "No neighborhood given" in page
+
+
+def test_survey_answers_are_not_counted_again_as_feedback(
+    strategy: Strategy, small_survey: Survey
+) -> None:
+    response = Response.objects.create(survey=small_survey, language="en", status="submitted")
+    FeedbackItem.objects.create(
+        strategy=strategy,
+        source="import",
+        text="An imported open answer",
+        language="en",
+        answer=_an_answer(response),
+    )
+    heard = heard_by_channel(strategy)
+    assert heard["totals"] == [1, 0, 0, 0]
+
+
+def _an_answer(response: Response) -> Any:
+    from csas.engagement.models import Answer
+
+    question = response.survey.questions.filter(kind="text").first() or (
+        response.survey.questions.first()
+    )
+    return Answer.objects.create(response=response, question=question, value="An answer")

@@ -235,3 +235,15 @@ def test_an_imported_place_is_redacted_before_it_can_be_published(
     assert comment.address == "in front of 4502 N 26th St"
     assert "4502" not in comment.redacted_address
     assert "place:personal_data:street_address" in comment.review_reasons
+
+
+def test_an_imported_pin_without_a_neighbourhood_is_placed_by_its_coordinates(
+    staff: Client, strategy: Strategy
+) -> None:
+    data = b"ID,Comment,Category,Latitude,Longitude\nC1,Dark corner,Lighting,47.2457,-122.4668\n"
+    response = _upload(staff, "pins.csv", data, "map_comments")
+    staff.post(response["Location"], {"commit": "1"})
+    comment = MapComment.objects.get()
+    assert comment.neighbourhood is not None
+    assert comment.neighbourhood.name == "Central"
+    assert FeedbackItem.objects.get(map_comment=comment).geography == comment.neighbourhood

@@ -211,3 +211,18 @@ def test_the_site_has_an_icon_that_browsers_find(db: Any) -> None:
     found = finders.find("csas/favicon.svg")
     assert found is not None
     assert "<svg" in Path(found).read_text()
+
+
+@pytest.mark.parametrize("language", ["es", "vi", "km", "ru", "uk"])
+def test_the_plan_chart_coordinates_are_numbers_in_every_language(db: Any, language: str) -> None:
+    import re
+    import xml.etree.ElementTree as ET
+
+    page = Client().get(f"/{language}/plan/").content.decode()
+    svg = page[page.index("<svg") : page.index("</svg>") + len("</svg>")]
+    root = ET.fromstring(svg)  # noqa: S314 - our own page
+    for element in root.iter():
+        for name in ("x", "y", "width", "height", "x1", "x2", "y1", "y2"):
+            value = element.get(name)
+            if value is not None:
+                assert re.fullmatch(r"-?\d+(\.\d+)?", value), (element.tag, name, value)

@@ -69,6 +69,8 @@ def test_the_compare_page_lists_the_differences(
     assert "Vision" in page
     default = client.get(f"/manage/versions/{draft_version.pk}/compare/").content.decode()
     assert published_version.label in default  # compared with the published version
-    assert client.get(f"/manage/versions/{published_version.pk}/compare/?from=x").status_code == 404
+    for bad in ("x", "²", "-"):
+        url = f"/manage/versions/{published_version.pk}/compare/?from={bad}"
+        assert client.get(url).status_code == 404
     same = f"/manage/versions/{published_version.pk}/compare/?from={published_version.pk}"
     assert client.get(same).status_code == 404

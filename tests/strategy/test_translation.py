@@ -205,3 +205,32 @@ def test_a_back_office_fix_survives_loading_the_same_file_again(
     strategy_load_file(path=_tacoma_with(tmp_path, title, "Lugares y vecindarios seguros"))
     goal.refresh_from_db()
     assert goal.translations["es"]["title"] == "Lugares y vecindarios seguros"
+
+
+def test_a_file_translation_kept_while_its_english_changed_is_out_of_date(
+    published_version: StrategyVersion, tmp_path: Path
+) -> None:
+    title = _goal(published_version).title
+    strategy_load_file(path=_tacoma_with(tmp_path, title, "Lugares seguros"))
+    # The file's English changes; its Spanish stays as it was: not checked against the new text.
+    strategy_load_file(path=_tacoma_with(tmp_path, "A new goal title", "Lugares seguros"))
+    page = Client().get("/es/goals/1/").content.decode()
+    assert "Lugares seguros" not in page
+    assert "A new goal title" in page
+
+
+def test_a_back_office_removal_survives_loading_the_same_file_again(
+    published_version: StrategyVersion, tmp_path: Path
+) -> None:
+    path = _tacoma_with(tmp_path, _goal(published_version).title, "Mala traducción")
+    strategy_load_file(path=path)
+    goal = _goal(published_version)
+    translations_save(
+        version=published_version,
+        language="es",
+        texts={f"goal-{goal.pk}-title": ""},
+        editor=None,
+    )
+    strategy_load_file(path=path)
+    goal.refresh_from_db()
+    assert "title" not in goal.translations.get("es", {})

@@ -325,11 +325,32 @@ def import_commit(*, batch: ImportBatch, user: Any) -> ImportBatch:
     return batch
 
 
+def _placed_in(
+    areas: list[tuple[Geography, Any]], lon: float | None, lat: float | None
+) -> Geography | None:
+    """The area (of `areas`: geography and its prepared shape) that covers the point."""
+    if lon is None or lat is None:
+        return None
+    from shapely.geometry import Point
+
+    point = Point(lon, lat)
+    return next((area for area, outline in areas if outline.covers(point)), None)
+
+
 def _commit_feedback(batch: ImportBatch, plan: importing.FeedbackImportPlan) -> int:
+    from shapely import prepare
+    from shapely.geometry import shape
+
     neighbourhoods = _neighbourhoods(batch.strategy)
+    outlines = [(g, shape(g.geometry)) for g in neighbourhoods.values() if g.geometry]
+    for _area, outline in outlines:
+        prepare(outline)
     for row in plan.rows_ok:
         redacted, reasons = _moderate(row.text)
         geography = neighbourhoods.get(row.neighbourhood.casefold()) if row.neighbourhood else None
+        if geography is None and batch.kind == ImportKind.MAP_COMMENTS:
+            # No neighbourhood named: the pin places it, as on the public map.
+            geography = _placed_in(outlines, row.lon, row.lat)
         comment = None
         if batch.kind == ImportKind.MAP_COMMENTS:
             redacted_address, place_reasons = _moderate_place(row.address)

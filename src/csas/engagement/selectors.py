@@ -197,6 +197,9 @@ def _neighbourhood_population(city_id: int) -> tuple[list[Any], dict[int, int]]:
             if outline.covers(centre):
                 population[neighbourhood.pk] += block_group.population
                 break
+    for neighbourhood in neighbourhoods:
+        if not population[neighbourhood.pk] and neighbourhood.population:
+            population[neighbourhood.pk] = neighbourhood.population  # the layer's own figure
     return neighbourhoods, population
 
 
@@ -268,7 +271,10 @@ def heard_by_channel(strategy: Strategy) -> dict[str, Any]:
             .values_list("neighbourhood", "n")
         ),
         "notes": dict(
-            FeedbackItem.objects.filter(strategy=strategy, map_comment__isnull=True)
+            # Survey answers (typed or imported) are counted with their response.
+            FeedbackItem.objects.filter(
+                strategy=strategy, map_comment__isnull=True, answer__isnull=True
+            )
             .exclude(source__in=[FeedbackSource.SURVEY_ANSWER, FeedbackSource.MAP_COMMENT])
             .exclude(status=ModerationStatus.REJECTED)
             .values_list("geography")

@@ -80,10 +80,11 @@ def merged_translations(
     """Translations after loading a strategy file: a translation the file gives replaces the
     stored one, recorded as made from the file's English for that text (`english`: field ->
     text), so it is current now and out of date once that English changes; unless the file
-    gives the same translation as when it was last loaded and the back office has edited it
-    since (the newer edit stays). Translations the file does not give, such as those entered
-    in the back office, are kept; if their English has changed since, they are out of date
-    and not shown (`csas.strategy.i18n.localized`)."""
+    gives the same translation as when it was last loaded, in which case the stored state is
+    kept (a back-office edit or removal since, or the mark that the English has changed).
+    Translations the file does not give, such as those entered in the back office, are kept;
+    if their English has changed since, they are out of date and not shown
+    (`csas.strategy.i18n.localized`)."""
     english = english or {}
     result = {language: dict(texts) for language, texts in (stored or {}).items()}
     for language, texts in (from_file or {}).items():
@@ -91,8 +92,10 @@ def merged_translations(
         sources = dict(current.get(SOURCE_KEY) or {})
         files = dict(current.get(FILE_KEY) or {})
         for field, text in texts.items():
-            if files.get(field) == text and current.get(field) not in (None, text):
-                continue  # the file still says what it said; the back office's edit is newer
+            if files.get(field) == text:
+                # The file still says what it said when last loaded: what is stored (a
+                # back-office edit or removal, or its out-of-date mark) is newer.
+                continue
             current[field] = text
             files[field] = text
             if isinstance(english.get(field), str):

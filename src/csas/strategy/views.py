@@ -157,9 +157,11 @@ def version_compare(request: HttpRequest, pk: int) -> HttpResponse:
     chosen = request.GET.get("from", "")
     older: Any
     if chosen:
-        if not chosen.isdigit():
-            raise Http404("No such version.")
-        older = selectors.version_get_for_user(request.user, int(chosen))
+        try:
+            chosen_pk = int(chosen)
+        except ValueError:
+            raise Http404("No such version.") from None
+        older = selectors.version_get_for_user(request.user, chosen_pk)
         if older.strategy_id != version.strategy_id or older.pk == version.pk:
             raise Http404("No such version to compare with.")
     else:
