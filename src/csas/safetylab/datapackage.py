@@ -26,6 +26,7 @@ from csas.safetylab.models import (
     SafetyResponseTime,
     SafetyTimeProfileCell,
 )
+from csas.safetylab.services import RESPONSE_HEADER
 from csas.strategy.models import GeographyKind, StrategyVersion
 
 SUPPRESSED = Column("suppressed", "boolean", "Fewer than the threshold: no figure is published.")
@@ -158,22 +159,8 @@ def _response_times_table(version: StrategyVersion) -> Table:
     records = (
         rows_of_published(SafetyResponseTime, version)
         .order_by("priority", "council_district", "interval")
-        .values_list(
-            "priority",
-            "council_district",
-            "interval",
-            "n",
-            "median_min",
-            "median_low",
-            "median_high",
-            "p90_min",
-            "p90_low",
-            "p90_high",
-            "ratio_to_city",
-            "ratio_low",
-            "ratio_high",
-            "suppressed",
-        )
+        # The stored fields are named as the analysis's response_times.csv columns.
+        .values_list(*RESPONSE_HEADER)
     )
     return Table(
         name="safety-response-times",
