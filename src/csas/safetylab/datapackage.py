@@ -35,7 +35,7 @@ SUPPRESSED = Column("suppressed", "boolean", "Fewer than the threshold: no figur
 def published_analysis(version: StrategyVersion) -> Subquery:
     """The pk of the strategy's newest published analysis (the one `/safety/` shows)."""
     return Subquery(
-        SafetyAnalysis.objects.filter(strategy_id=version.strategy_id, is_published=True)
+        SafetyAnalysis.objects.filter(SafetyAnalysis.public(), strategy_id=version.strategy_id)
         .order_by("-created_at", "-pk")
         .values("pk")[:1]
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -25,13 +26,33 @@ DISTRICT_KINDS: dict[str, str] = {
 }
 
 
+class DataKind(models.TextChoices):
+    """What the analysed rows are: the ingestion profile's kind (``summary.input.kind``)."""
+
+    CALLS = "calls", _("Calls for service")
+    INCIDENTS = "incidents", _("Crime incidents")
+    REQUESTS = "requests", _("Service requests (311)")
+
+
+#: The kinds the public safety pages describe. Their words (calls, dispatch, arrival,
+#: alternative responses) fit calls for service only; the other kinds' analyses serve staff.
+PUBLISHABLE_KINDS: tuple[str, ...] = (DataKind.CALLS,)
+
+
 class SafetyAnalysis(models.Model):
-    """One `csas safety analyze` output folder, as loaded. Public only once published."""
+    """One `csas safety analyze` output folder, as loaded. Public only once published, and
+    only an analysis of calls for service can be published (`PUBLISHABLE_KINDS`)."""
 
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="safety_analyses")
     title = models.CharField(max_length=200)
     is_synthetic = models.BooleanField(
         default=False, help_text=_("Made-up calls (csas safety synth), not real data.")
+    )
+    kind = models.CharField(
+        max_length=20,
+        choices=DataKind.choices,
+        default=DataKind.CALLS,
+        help_text=_("What the analysed rows are (the ingestion profile's kind)."),
     )
     source = models.CharField(
         max_length=500, blank=True, help_text=_("Where the calls came from, in words.")
@@ -53,6 +74,26 @@ class SafetyAnalysis(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @staticmethod
+    def public() -> models.Q:
+        """The condition of an analysis the public may see: published, of a publishable kind
+        (checked on reading too, so that a row changed outside the services is never shown in
+        the wrong words)."""
+        return models.Q(is_published=True, kind__in=PUBLISHABLE_KINDS)
+
+    def clean(self) -> None:
+        if self.is_published and self.kind not in PUBLISHABLE_KINDS:
+            raise ValidationError(
+                {
+                    "is_published": _(
+                        "Only an analysis of calls for service can be published: the public "
+                        "safety pages speak of calls, dispatch and arrival, and alternative "
+                        "responses. This analysis is of %(kind)s; it stays a draft for staff."
+                    )
+                    % {"kind": self.get_kind_display().lower()}
+                }
+            )
 
     @property
     def threshold(self) -> int:

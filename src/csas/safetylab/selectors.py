@@ -45,7 +45,7 @@ def analysis_get_published(strategy: Strategy | None) -> SafetyAnalysis | None:
     if strategy is None:
         return None
     return (
-        SafetyAnalysis.objects.filter(strategy=strategy, is_published=True)
+        SafetyAnalysis.objects.filter(SafetyAnalysis.public(), strategy=strategy)
         .order_by("-created_at", "-pk")
         .first()
     )
@@ -53,7 +53,7 @@ def analysis_get_published(strategy: Strategy | None) -> SafetyAnalysis | None:
 
 def analysis_published_exists(strategy: Strategy) -> bool:
     """Whether the public safety pages have an analysis to show."""
-    return SafetyAnalysis.objects.filter(strategy=strategy, is_published=True).exists()
+    return SafetyAnalysis.objects.filter(SafetyAnalysis.public(), strategy=strategy).exists()
 
 
 def analysis_list(strategy: Strategy) -> list[SafetyAnalysis]:

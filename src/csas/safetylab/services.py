@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from csas.analysis.safety.pipeline import (
@@ -37,6 +38,7 @@ from csas.analysis.safety.pipeline import (
 )
 from csas.safetylab.models import (
     DISTRICT_KINDS,
+    DataKind,
     SafetyAnalysis,
     SafetyAreaEligibility,
     SafetyAreaRate,
@@ -250,6 +252,17 @@ def _read_summary(folder: Path) -> dict[str, Any]:
     if missing:
         raise SafetyLoadError(
             f"summary.json: key(s) {missing} missing; run csas safety analyze again"
+        )
+    kind = summary["input"].get("kind")
+    if kind == "mixed":
+        raise SafetyLoadError(
+            "summary.json, input.kind: the analysed rows are of more than one kind (calls for "
+            "service, crime incidents, 311 requests); analyse each kind on its own"
+        )
+    if kind is not None and kind not in DataKind.values:
+        raise SafetyLoadError(
+            f"summary.json, input.kind: found {kind!r}, expected one of "
+            f"{', '.join(DataKind.values)}"
         )
     for key in ("received_from", "received_to"):
         value = summary["input"].get(key)
@@ -512,6 +525,9 @@ def _store(
         strategy=strategy,
         title=title,
         is_synthetic=bool(summary["synthetic"]),
+        # Summaries written before kinds were recorded (csas before 2026-11-29) are of calls:
+        # the public pages were the only use, and they spoke of calls.
+        kind=summary["input"].get("kind") or DataKind.CALLS,
         source=source or f"csas safety analyze output of {summary['input'].get('file', '?')}",
         received_from=_moment(summary["input"].get("received_from")),
         received_to=_moment(summary["input"].get("received_to")),
@@ -519,7 +535,12 @@ def _store(
         summary=summary,
         eligibility=read.eligibility,
     )
-    analysis.full_clean()
+    try:
+        analysis.full_clean()
+    except ValidationError as error:
+        raise SafetyLoadError(
+            "; ".join(f"{name}: {' '.join(texts)}" for name, texts in error.message_dict.items())
+        ) from None
     analysis.save()
     groups: tuple[tuple[type[Any], list[Any]], ...] = (
         (SafetyAreaRate, read.rates),
@@ -561,7 +582,11 @@ def safety_analysis_load(
 
 @transaction.atomic
 def safety_analysis_set_published(*, analysis: SafetyAnalysis, published: bool) -> SafetyAnalysis:
-    """Publish an analysis (its pages become public) or take it back."""
+    """Publish an analysis (its pages become public) or take it back.
+
+    Raises:
+        ValidationError: publishing an analysis that is not of calls for service.
+    """
     analysis.is_published = published
     analysis.full_clean()
     analysis.save(update_fields=["is_published"])

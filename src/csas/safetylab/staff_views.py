@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from csas.safetylab import selectors, services, tools
 from csas.safetylab.forms import AllocationForm, GapWeightsForm
-from csas.safetylab.models import SafetyAnalysis
+from csas.safetylab.models import PUBLISHABLE_KINDS, SafetyAnalysis
 from csas.strategy import selectors as strategy_selectors
 from csas.strategy.models import GeographyKind, Strategy
 
@@ -168,6 +168,7 @@ def manage(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "strategy": strategy,
         "analyses": selectors.analysis_list(strategy),
+        "publishable_kinds": PUBLISHABLE_KINDS,
         "analysis": analysis,
     }
     if analysis is not None:
@@ -185,7 +186,12 @@ def manage_publish(request: HttpRequest, pk: int) -> HttpResponse:
     if analysis is None:
         raise Http404("No such analysis.")
     published = request.POST.get("published") == "1"
-    services.safety_analysis_set_published(analysis=analysis, published=published)
+    try:
+        services.safety_analysis_set_published(analysis=analysis, published=published)
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+        return redirect("safety:manage")
     if published:
         messages.success(request, _("Published: the safety pages now show this analysis."))
     else:

@@ -42,13 +42,14 @@ def version_get_published(strategy: Strategy | None = None) -> StrategyVersion:
 
     # Whether the safety pages have an analysis to show, for the link in every page's footer:
     # asked in the same query (the model is looked up by name: the safety app builds on this one).
-    analyses = apps.get_model("safetylab", "SafetyAnalysis")._default_manager
+    analysis_model: Any = apps.get_model("safetylab", "SafetyAnalysis")
+    analyses = analysis_model._default_manager
     version = (
         StrategyVersion.objects.select_related("strategy__city")
         .filter(strategy=strategy, is_published=True)
         .annotate(
             safety_published=Exists(
-                analyses.filter(strategy_id=OuterRef("strategy_id"), is_published=True)
+                analyses.filter(analysis_model.public(), strategy_id=OuterRef("strategy_id"))
             )
         )
         .first()

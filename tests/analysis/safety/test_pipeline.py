@@ -174,6 +174,7 @@ def test_the_summary_accounts_for_the_input_and_says_it_is_synthetic(
     assert row is not None
     kept = row[0]
     assert summary["synthetic"] is True
+    assert summary["input"]["kind"] == "calls"
     assert summary["input"]["calls"] == summary["input"]["synthetic_rows"] == kept
     block_groups = summary["geography"]["block_group"]
     assert block_groups["areas"] == 169
@@ -339,7 +340,8 @@ def test_calls_are_read_in_row_order_with_rows_without_a_number_last(tmp_path: P
             "COPY (SELECT row_number, TIMESTAMPTZ '2024-05-01 12:00:00+00' AS received_at, "
             "NULL::TIMESTAMPTZ AS dispatched_at, NULL::TIMESTAMPTZ AS arrived_at, "
             "NULL::VARCHAR AS call_type, NULL::VARCHAR AS priority, 'public' AS initiated_by, "
-            "NULL::VARCHAR AS initiated_raw, lon, NULL::DOUBLE AS lat, NULL::JSON AS extra "
+            "NULL::VARCHAR AS initiated_raw, lon, NULL::DOUBLE AS lat, NULL::JSON AS extra, "
+            "'calls' AS source_kind "
             "FROM (VALUES (30, 3.0), (NULL, 10.0), (10, 1.0), (NULL, 11.0), (20, 2.0)) "
             "v(row_number, lon)) TO $path (FORMAT parquet)",
             {"path": str(path)},
@@ -350,6 +352,7 @@ def test_calls_are_read_in_row_order_with_rows_without_a_number_last(tmp_path: P
     assert np.isnat(calls.dispatched).all()
     assert calls.months == ("2024-05",)
     assert (overview.n_calls, overview.n_synthetic, overview.n_no_time) == (5, 0, 0)
+    assert overview.kind == "calls"
     assert calls.public.all()
     assert not calls.eligible_by_type.any()
 
@@ -430,6 +433,26 @@ def test_real_data_outside_tacoma_is_analysed_without_a_synthetic_banner(tmp_pat
     public = json.loads((tmp_path / "out" / "eligibility.json").read_text(encoding="utf-8"))
     assert public["public"]["n"] is None
     assert "n withheld" in public["public"]["rule"]
+
+
+def test_the_summary_and_report_say_which_kind_of_data_was_analysed(tmp_path: Path) -> None:
+    # Tacoma 311 requests (the profile's kind: requests), the fixture's three kept rows.
+    ingest(FIXTURES / "tacoma_311.csv", profile="tacoma-311", output=tmp_path / "r.parquet")
+    result = run_analysis(tmp_path / "r.parquet", tmp_path / "out")
+    assert result.summary["input"]["kind"] == "requests"
+    markdown = Path(write_report(tmp_path / "out").markdown_path).read_text(encoding="utf-8")
+    assert "| Kind of data | service requests (311) |" in markdown
+    # Rows of two kinds put together (two profiles' files, one folder) are "mixed".
+    ingest(FIXTURES / "spd_calls.csv", profile="seattle-spd", output=tmp_path / "c.parquet")
+    with duckdb.connect() as con:
+        con.read_parquet(
+            [str(tmp_path / "r.parquet"), str(tmp_path / "c.parquet")], union_by_name=True
+        ).write_parquet(str(tmp_path / "both.parquet"))
+    mixed = run_analysis(tmp_path / "both.parquet", tmp_path / "mixed", threshold=20)
+    assert mixed.summary["input"]["kind"] == "mixed"
+    # No rows at all: no kind.
+    assert pipeline._source_kind(None) is None
+    assert pipeline._source_kind(["calls", "calls"]) == "calls"
 
 
 def test_analysis_leaves_no_working_folder_behind(analysed: tuple[Path, Path]) -> None:

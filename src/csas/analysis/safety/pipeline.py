@@ -308,6 +308,7 @@ class _Overview:
     split: InitiationSplit
     ranges: Mapping[str, EligibilityRange]
     own_files: Mapping[str, str]  # the city's taxonomy files used (`Taxonomy.own_files`)
+    kind: str | None  # the rows' source_kind (calls, incidents, requests), "mixed" or None
 
 
 #: numpy's NaT as the int64 it is stored as: a missing time read as a number.
@@ -464,7 +465,8 @@ def _read_calls(
     (row,) = con.execute(
         "SELECT count(*), count(*) FILTER (received_at IS NULL), min(received_at), "
         "max(received_at), epoch_us(min(received_at)), epoch_us(max(received_at)), "
-        f"min(row_number), max(row_number), {distinct} FROM {relation}"
+        f"min(row_number), max(row_number), {distinct}, list(DISTINCT source_kind) "
+        f"FILTER (source_kind IS NOT NULL) FROM {relation}"
     ).fetchall()  # (all of it: a result left unread would block the connection)
     lists = []
     for column, found in zip(text_columns, row[8:12], strict=True):
@@ -741,7 +743,17 @@ def _overview(
         split=split,
         ranges=MappingProxyType(ranges),
         own_files=MappingProxyType(taxonomy.own_files),
+        kind=_source_kind(row[12]),
     )
+
+
+def _source_kind(found: Sequence[str] | None) -> str | None:
+    """The input's kind (the profile's: calls, incidents or requests) from its rows'
+    distinct ``source_kind`` values: "mixed" for several, None for none (no rows)."""
+    kinds = sorted(set(found or ()))
+    if not kinds:
+        return None
+    return kinds[0] if len(kinds) == 1 else "mixed"
 
 
 def _local_months(
@@ -1139,6 +1151,7 @@ def _analyze_calls(
         n_synthetic=n_synthetic,
         n_no_time=overview.n_no_time,
         received=(overview.received_from, overview.received_to),
+        kind=overview.kind,
         threshold=threshold,
         parameters={
             "threshold": threshold,
@@ -1400,6 +1413,7 @@ def _summary(
     n_synthetic: int,
     n_no_time: int,
     received: tuple[str | None, str | None],
+    kind: str | None,
     threshold: int,
     parameters: dict[str, Any],
     assignments: Mapping[str, Assignment],
@@ -1461,6 +1475,8 @@ def _summary(
         "synthetic": n_synthetic > 0,
         "input": {
             "file": source_name,
+            # calls (for service), incidents or requests (311): the profile's kind
+            "kind": kind,
             "calls": _count(n_calls, threshold),
             "synthetic_rows": _count(n_synthetic, threshold),
             "without_receipt_time": _count(n_no_time, threshold),
@@ -1784,6 +1800,16 @@ def _number(value: object, digits: int = 1) -> str:
     return str(value)
 
 
+#: The report's words for the input's kind (`summary["input"]["kind"]`; older summaries
+#: have none).
+_KIND_WORDS: dict[str | None, str] = {
+    "calls": "calls for service",
+    "incidents": "crime incidents",
+    "requests": "service requests (311)",
+    "mixed": "mixed: more than one kind of data",
+}
+
+
 def _sections(summary: Mapping[str, Any], folder: Path) -> list[Section]:
     data = summary["input"]
     sections = [
@@ -1792,6 +1818,7 @@ def _sections(summary: Mapping[str, Any], folder: Path) -> list[Section]:
             ("Item", "Value"),
             [
                 ("Input file", str(data["file"])),
+                ("Kind of data", _KIND_WORDS.get(data.get("kind"), "not recorded")),
                 ("Calls", _number(data["calls"])),
                 ("Synthetic rows", _number(data["synthetic_rows"])),
                 ("Received from (UTC)", str(data["received_from"])),

@@ -1,0 +1,143 @@
+"""What kind of data an analysis is of (calls, incidents, 311 requests), and who sees it.
+
+The public safety pages speak of calls for service (dispatch, arrival, alternative
+responses), so only an analysis of calls is ever published; the others stay with staff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from csas.accounts.models import User
+from csas.safetylab.models import DataKind, SafetyAnalysis
+from csas.safetylab.services import (
+    SafetyLoadError,
+    safety_analysis_load,
+    safety_analysis_set_published,
+)
+from csas.strategy.models import Strategy
+
+MANAGE = "/manage/safety/"
+
+
+def _set_kind(folder: Path, kind: object) -> None:
+    path = folder / "summary.json"
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    if kind is ...:
+        del summary["input"]["kind"]
+    else:
+        summary["input"]["kind"] = kind
+    path.write_text(json.dumps(summary), encoding="utf-8")
+
+
+@pytest.fixture
+def requests_folder(folder_copy: Path) -> Path:
+    """The calls folder relabelled as an analysis of 311 requests."""
+    _set_kind(folder_copy, "requests")
+    return folder_copy
+
+
+@pytest.fixture
+def staff(user_for: Callable[[str], User | None]) -> Client:
+    client = Client()
+    user = user_for("strategy_staff")
+    assert user is not None
+    client.force_login(user)
+    return client
+
+
+def test_an_analysis_of_calls_is_stored_as_calls(published: SafetyAnalysis) -> None:
+    assert published.summary["input"]["kind"] == "calls"
+    assert published.kind == DataKind.CALLS
+
+
+def test_a_summary_from_before_kinds_were_recorded_is_of_calls(
+    strategy: Strategy, folder_copy: Path
+) -> None:
+    _set_kind(folder_copy, ...)
+    analysis = safety_analysis_load(strategy=strategy, out_dir=folder_copy, title="Old")
+    assert analysis.kind == DataKind.CALLS
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [("mixed", "more than one kind"), ("tickets", "found 'tickets', expected one of calls")],
+)
+def test_a_mixed_or_unknown_kind_is_refused(
+    strategy: Strategy, folder_copy: Path, kind: str, message: str
+) -> None:
+    _set_kind(folder_copy, kind)
+    with pytest.raises(SafetyLoadError, match=rf"summary\.json, input\.kind: .*{message}"):
+        safety_analysis_load(strategy=strategy, out_dir=folder_copy, title="T")
+    assert not SafetyAnalysis.objects.exists()
+
+
+def test_a_311_analysis_loads_as_a_draft_but_cannot_be_published(
+    strategy: Strategy, requests_folder: Path
+) -> None:
+    with pytest.raises(SafetyLoadError, match="is_published: Only an analysis of calls"):
+        safety_analysis_load(strategy=strategy, out_dir=requests_folder, title="311", publish=True)
+    assert not SafetyAnalysis.objects.exists()  # all or nothing
+    draft = safety_analysis_load(strategy=strategy, out_dir=requests_folder, title="311")
+    assert draft.kind == DataKind.REQUESTS
+    with pytest.raises(ValidationError, match="service requests \\(311\\)"):
+        safety_analysis_set_published(analysis=draft, published=True)
+    draft.refresh_from_db()
+    assert draft.is_published is False
+    with pytest.raises(CommandError, match="Only an analysis of calls"):
+        call_command(
+            "safety_load", "--out-dir", str(requests_folder), "--title", "311", "--publish"
+        )
+
+
+def test_staff_are_told_why_a_311_analysis_is_not_published(
+    staff: Client, strategy: Strategy, requests_folder: Path
+) -> None:
+    draft = safety_analysis_load(strategy=strategy, out_dir=requests_folder, title="Potholes")
+    page = staff.get(MANAGE).content.decode()
+    assert "Service requests (311)" in page
+    assert "Staff only: the public pages show calls for service" in page
+    assert f'action="/manage/safety/{draft.pk}/publish/"' in page  # still listed, no button
+    response = staff.post(f"/manage/safety/{draft.pk}/publish/", {"published": "1"}, follow=True)
+    assert "Only an analysis of calls for service can be published" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.is_published is False
+
+
+def test_a_311_analysis_marked_published_outside_the_services_stays_hidden(
+    strategy: Strategy, requests_folder: Path, analyze_folder: Path
+) -> None:
+    draft = safety_analysis_load(strategy=strategy, out_dir=requests_folder, title="Potholes")
+    SafetyAnalysis.objects.filter(pk=draft.pk).update(is_published=True)  # e.g. in the admin
+    client = Client()
+    assert client.get("/safety/").status_code == 404
+    assert client.get("/api/v1/safety").status_code == 404
+    assert 'href="/safety/"' not in client.get("/").content.decode()
+    # A published analysis of calls is what the pages show, even when the 311 one is newer.
+    calls = safety_analysis_load(
+        strategy=strategy, out_dir=analyze_folder, title="Calls 2024", publish=True
+    )
+    later = calls.created_at + dt.timedelta(days=1)
+    SafetyAnalysis.objects.filter(pk=draft.pk).update(created_at=later)
+    assert 'href="/safety/"' in client.get("/").content.decode()
+    page = client.get("/safety/").content.decode()
+    assert '<span lang="en">Calls 2024</span>' in page
+    assert "Potholes" not in page
+    assert client.get("/api/v1/safety").json()["title"] == "Calls 2024"
+
+
+def test_every_kind_has_a_label_for_the_staff_page(db: Any) -> None:
+    assert [str(label) for label in DataKind.labels] == [
+        "Calls for service",
+        "Crime incidents",
+        "Service requests (311)",
+    ]
