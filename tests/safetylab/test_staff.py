@@ -256,8 +256,9 @@ def test_manage_page_query_count_is_fixed(
 ) -> None:
     staff.get(MANAGE)  # the session and the user are loaded once here and cached per request
     # session, user, strategy, analyses, analysis, names, rates, block groups, districts,
-    # response times, district x hour cells, district names for the shifts
-    with django_assert_num_queries(12):
+    # response times, the strategy's indicators by district, district x hour cells, district
+    # names for the shifts
+    with django_assert_num_queries(13):
         assert staff.get(MANAGE).status_code == 200
 
 

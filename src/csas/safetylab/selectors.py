@@ -10,15 +10,17 @@ A district with a withheld month has no period figure.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from scipy import stats
 
+from csas.progress.models import Observation, publishable
 from csas.safetylab.models import (
     SafetyAnalysis,
     SafetyAreaEligibility,
@@ -293,6 +295,62 @@ def district_names(strategy: Strategy, kinds: Sequence[str]) -> dict[tuple[str, 
             city_id=strategy.city_id, kind__in=list(kinds)
         ).values_list("kind", "code", "name")
     }
+
+
+@dataclass(frozen=True)
+class DistrictIndicator:
+    """One indicator of the strategy (the progress pages') broken down by council district:
+    its figures for the latest period that has any, by district code."""
+
+    pk: int
+    name: str
+    kind: str  # IndicatorKind: population (a survey) or performance
+    direction: str  # Direction: increase (higher is better) or decrease
+    period_start: dt.date
+    period_end: dt.date
+    wave: str
+    values: dict[str, float]  # district code -> value; withheld and missing ones left out
+
+
+def district_indicators(strategy: Strategy, names: dict[str, str]) -> list[DistrictIndicator]:
+    """The strategy's indicators with figures by council district (``dimension`` is
+    ``council_district``), each at its latest such period, in name order; in one query.
+
+    `names` maps council district codes to names: a group is matched by the district's name
+    (as the survey feed writes it) or its code (as staff may type it). A figure too small to
+    publish (`csas.progress.models.publishable`) counts as withheld.
+    """
+    codes = {name: code for code, name in names.items()}
+    codes.update({code: code for code in names})
+    rows = (
+        Observation.objects.filter(
+            indicator__strategy=strategy, dimension=GeographyKind.COUNCIL_DISTRICT
+        )
+        .annotate(shown=ExpressionWrapper(publishable(), output_field=BooleanField()))
+        .select_related("indicator")
+        .order_by("indicator__name", "indicator_id", "-period_end", "-period_start", "group")
+    )
+    found: dict[int, DistrictIndicator] = {}
+    for row in rows:
+        latest = found.get(row.indicator_id)
+        if latest is None:
+            indicator = row.indicator
+            latest = found[row.indicator_id] = DistrictIndicator(
+                pk=indicator.pk,
+                name=indicator.name,
+                kind=indicator.kind,
+                direction=indicator.direction,
+                period_start=row.period_start,
+                period_end=row.period_end,
+                wave=row.wave,
+                values={},
+            )
+        if (row.period_start, row.period_end) != (latest.period_start, latest.period_end):
+            continue  # an earlier period
+        code = codes.get(row.group)
+        if code is not None and row.shown and row.value is not None and math.isfinite(row.value):
+            latest.values[code] = float(row.value)
+    return list(found.values())
 
 
 @dataclass(frozen=True)

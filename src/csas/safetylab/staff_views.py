@@ -69,19 +69,18 @@ def _gap(request: HttpRequest, analysis: SafetyAnalysis, strategy: Strategy) -> 
         found["error"] = str(error)
         return found
     position = {code: i for i, code in enumerate(index.areas)}
+    column = {key: j for j, key in enumerate(index.indicators)}
     found["index"] = index
     found["rows"] = sorted(
         (
             {
                 "code": code,
                 "name": inputs.names.get(code, code),
-                "cells": list(
-                    zip(
-                        [i.values[code] for i in inputs.indicators],
-                        [float(v) for v in index.standardised[position[code]]],
-                        strict=True,
-                    )
-                ),
+                # (raw value, z-score) per indicator, in the order of the inputs
+                "cells": [
+                    (i.values[code], float(index.standardised[position[code], column[i.key]]))
+                    for i in inputs.indicators
+                ],
                 "need": float(index.need_score[position[code]]),
                 "service": float(index.service_gap_score[position[code]]),
                 "gap": float(index.gap[position[code]]),

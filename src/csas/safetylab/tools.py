@@ -11,6 +11,7 @@ import numpy as np
 from django.utils.translation import gettext as _
 
 from csas.analysis.safety.gaps import Allocation, GapIndex, allocate_shifts, service_gap_index
+from csas.progress.models import Direction, IndicatorKind
 from csas.safetylab import selectors
 from csas.safetylab.models import SafetyAnalysis
 from csas.strategy.models import GeographyKind, Strategy
@@ -49,9 +50,11 @@ def gap_inputs(analysis: SafetyAnalysis, strategy: Strategy, *, interval: str) -
     """The council districts' need and service indicators from the stored aggregates.
 
     Need: calls per 1,000 residents over the period; the 2024 Equity Index score where the
-    block groups carry it (higher = more opportunity, so less need). Service: each
-    priority's ratio of the district's median minutes (to dispatch or to arrival) to the
-    city's. An indicator withheld for any district is left out, and said so.
+    block groups carry it (higher = more opportunity, so less need); the strategy's survey
+    indicators by council district (perceived safety). Service: each priority's ratio of the
+    district's median minutes (to dispatch or to arrival) to the city's; the strategy's
+    performance measures by council district (alternative-responder coverage, say). An
+    indicator withheld for any district is left out, and said so.
     """
     names = selectors.district_names(strategy, [COUNCIL])
     periods = selectors.area_periods(analysis, names, [COUNCIL])[COUNCIL]
@@ -115,7 +118,44 @@ def gap_inputs(analysis: SafetyAnalysis, strategy: Strategy, *, interval: str) -
                 {code: float(ratios[code] or 0.0) for code in areas},
             )
         )
+    _add_strategy_indicators(inputs, strategy)
+    # Need first, then service, each in the order added (the library's order too).
+    inputs.indicators.sort(key=lambda i: i.group != "need")
     return inputs
+
+
+def _add_strategy_indicators(inputs: GapInputs, strategy: Strategy) -> None:
+    """The strategy's own indicators by council district (the progress pages'): a survey's
+    population indicator (perceived safety) as need, a performance measure (say, the share of
+    eligible calls alternative responders answered) as service; the direction sets the sign.
+    Each at its latest period; left out, and said so, where a district's figure is withheld."""
+    for found in selectors.district_indicators(strategy, inputs.names):
+        period = found.wave or (f"{found.period_start.isoformat()}/{found.period_end.isoformat()}")
+        need = found.kind == IndicatorKind.POPULATION
+        label = (
+            _("%(name)s, %(period)s (survey indicator by council district)")
+            if need
+            else _("%(name)s, %(period)s (performance measure by council district)")
+        ) % {"name": found.name, "period": period}
+        missing = [code for code in inputs.areas if code not in found.values]
+        if missing:
+            inputs.left_out.append(
+                _("%(indicator)s: withheld or missing for %(districts)s.")
+                % {
+                    "indicator": label,
+                    "districts": ", ".join(inputs.names.get(c, c) for c in missing),
+                }
+            )
+            continue
+        inputs.indicators.append(
+            Indicator(
+                f"indicator_{found.pk}",
+                label,
+                "need" if need else "service",
+                found.direction == Direction.DECREASE,
+                {code: found.values[code] for code in inputs.areas},
+            )
+        )
 
 
 def gap_index(inputs: GapInputs, weights: dict[str, float]) -> GapIndex:
