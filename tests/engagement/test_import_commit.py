@@ -91,6 +91,27 @@ def test_a_file_with_row_errors_is_never_imported_half_way(
     assert any(e["column"] == "Category" and e["value"] == "Graffiti" for e in errors)
 
 
+def test_a_map_pin_outside_the_city_is_a_row_error_and_nothing_is_imported(
+    staff: Client, strategy: Strategy
+) -> None:
+    data = GOOD_MAP_CSV.replace(
+        b"A2,Cars speed here,traffic,47.2401,-122.4590",  # Tacoma
+        b"A2,Cars speed here,traffic,47.6097,-122.3331",  # downtown Seattle
+    )
+    response = _upload(staff, "map.csv", data, "map_comments")
+    page = staff.get(response["Location"]).content.decode()
+    assert "Import these rows" not in page
+    batch = ImportBatch.objects.get()
+    (error,) = batch.report["errors"]
+    assert (error["row"], error["column"]) == (3, "Latitude")
+    assert "(latitude 47.6097, longitude -122.333) is outside Tacoma&#x27;s districts" in page
+    assert "is outside Tacoma's districts; correct it" in error["problem"]
+    with pytest.raises(ImportRefused):
+        import_commit(batch=batch, user=None)
+    assert not MapComment.objects.exists()
+    assert not FeedbackItem.objects.exists()
+
+
 def test_a_malformed_csv_gets_a_message_naming_the_line(staff: Client, strategy: Strategy) -> None:
     data = (FIXTURES / "malformed_unterminated_quote.csv").read_bytes()
     response = _upload(staff, "bad.csv", data, "feedback")

@@ -9,7 +9,7 @@ check again. Duplicates are skipped and counted, so every input row is accounted
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -84,6 +84,32 @@ def _neighbourhoods(strategy: Strategy) -> dict[str, Geography]:
             city_id=strategy.city_id, kind=GeographyKind.NEIGHBORHOOD_COUNCIL_DISTRICT
         )
     }
+
+
+def _city_test(strategy: Strategy) -> Callable[[float, float], bool] | None:
+    """Whether a point (lon, lat) lies in one of the city's council or neighbourhood council
+    districts, as the public map checks a pin; None for a city without district outlines."""
+    from shapely import prepare
+    from shapely.geometry import Point, shape
+
+    outlines = [
+        shape(geometry)
+        for geometry in Geography.objects.filter(
+            city_id=strategy.city_id,
+            kind__in=[GeographyKind.COUNCIL_DISTRICT, GeographyKind.NEIGHBORHOOD_COUNCIL_DISTRICT],
+        ).values_list("geometry", flat=True)
+        if geometry
+    ]
+    if not outlines:
+        return None
+    for outline in outlines:
+        prepare(outline)
+
+    def inside(lon: float, lat: float) -> bool:
+        point = Point(lon, lat)
+        return any(outline.covers(point) for outline in outlines)
+
+    return inside
 
 
 def _languages() -> list[str]:
@@ -236,6 +262,8 @@ def import_preview(*, batch: ImportBatch, mapping: Mapping[str, Any] | None = No
             neighbourhoods=[g.name for g in _neighbourhoods(strategy).values()],
             timezone=settings.TIME_ZONE,
             known_external_ids=_known_ids(batch),
+            inside=_city_test(strategy),
+            place_name=f"{strategy.city.name}'s districts",
         )
         fields = importing.FEEDBACK_FIELDS
         shown = chosen

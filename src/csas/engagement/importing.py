@@ -1197,6 +1197,8 @@ def plan_feedback_import(
     date_order: DateOrder = "MDY",
     timezone: str | tzinfo = "UTC",
     known_external_ids: Collection[str] = (),
+    inside: Callable[[float, float], bool] | None = None,
+    place_name: str = "the city",
 ) -> FeedbackImportPlan:
     """Check every row of a one-comment-per-row file and plan its import.
 
@@ -1207,7 +1209,9 @@ def plan_feedback_import(
     are the accepted codes and names. Times without a zone are in `timezone` (pass the city's,
     settings.TIME_ZONE); "03/04/2024" is read as `date_order`. A row whose external id is in
     `known_external_ids` (imported before) or repeats an earlier row's id, or whose text and
-    time repeat an earlier row's, is a duplicate.
+    time repeat an earlier row's, is a duplicate. `inside(lon, lat)`, when given, says whether
+    a pin lies in `place_name` (the city's districts): a pin outside is an error, as on the
+    public map.
 
     >>> data = b"Comment,Submitted\\nMore lights,2024-03-05 18:30\\n,\\n"
     >>> table = read_table(data, filename="c.csv")
@@ -1248,6 +1252,8 @@ def plan_feedback_import(
         max_text_length=max_text_length,
         date_order=date_order,
         timezone=zone,
+        inside=inside,
+        place_name=place_name,
     )
     errors = list(table.errors)
     rows_ok: list[FeedbackRow] = []
@@ -1306,6 +1312,8 @@ class _FeedbackRules:
     max_text_length: int
     date_order: DateOrder
     timezone: tzinfo
+    inside: Callable[[float, float], bool] | None = None
+    place_name: str = "the city"
 
 
 def _check_feedback_row(
@@ -1343,6 +1351,12 @@ def _check_feedback_row(
     lat = lon = None
     if "lat" in fields:
         lat, lon = _coordinates(cell["lat"], cell["lon"], fail)
+        if lat is not None and lon is not None and rules.inside and not rules.inside(lon, lat):
+            fail(
+                "lat",
+                f"the point (latitude {lat:g}, longitude {lon:g}) is outside "
+                f"{rules.place_name}; correct it, or leave both coordinates empty",
+            )
     address = cell.get("address", "").strip()
     if len(address) > MAX_ADDRESS_LENGTH:
         fail(
