@@ -85,6 +85,15 @@ def test_demo_setup_run_twice_leaves_the_same_rows(db: Any) -> None:
         line for line in second_output.getvalue().splitlines() if "reporting periods" in line
     ]
     assert "published" in summary[0]
+    # The survey-fed indicator is computed from the demo's responses, by council district too
+    # (the safety lab's gap index takes it as perceived safety).
+    groups = set(
+        Observation.objects.filter(
+            indicator__feed=IndicatorFeed.SURVEY, dimension="council_district"
+        ).values_list("group", flat=True)
+    )
+    assert {f"Council District {n}" for n in range(1, 6)} <= groups
+    assert "feel-safe-neighbourhood-after-dark (survey): 0 created" in second_output.getvalue()
 
 
 def test_demo_setup_creates_a_second_editor_of_the_department(db: Any) -> None:

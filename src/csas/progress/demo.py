@@ -114,7 +114,7 @@ class DemoSummary:
             f"Demo implementation data: {self.periods} reporting periods, {self.actions} actions "
             f"with {self.owners} owners, {self.milestones} milestones, {self.funding_lines} "
             f"funding lines, {self.council_actions} council actions, {self.indicators} "
-            f"indicators ({self.observations} observations); updates: {self.published} "
+            f"indicators ({self.observations} observations entered); updates: {self.published} "
             f"published, {self.in_review} in review, {self.drafts} in draft."
         )
         if self.missing_actions:
@@ -752,7 +752,10 @@ def _summary(strategy: Strategy, actions: Sequence[Action], missing: Sequence[st
         funding_lines=FundingLine.objects.filter(**in_strategy).count(),
         council_actions=CouncilAction.objects.filter(**in_strategy).count(),
         indicators=Indicator.objects.filter(strategy=strategy).count(),
-        observations=Observation.objects.filter(indicator__strategy=strategy).count(),
+        # The ones the demo writes (survey-fed figures are computed by refresh_indicators).
+        observations=Observation.objects.filter(
+            indicator__strategy=strategy, indicator__feed=IndicatorFeed.MANUAL
+        ).count(),
         published=updates.filter(state=UpdateState.PUBLISHED).count(),
         in_review=updates.filter(
             state__in=[UpdateState.DEPARTMENT_REVIEW, UpdateState.OFFICE_APPROVAL]

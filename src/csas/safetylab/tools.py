@@ -130,7 +130,8 @@ def _add_strategy_indicators(inputs: GapInputs, strategy: Strategy) -> None:
     eligible calls alternative responders answered) as service; the direction sets the sign.
     Each at its latest period; left out, and said so, where a district's figure is withheld."""
     for found in selectors.district_indicators(strategy, inputs.names):
-        period = found.wave or (f"{found.period_start.isoformat()}/{found.period_end.isoformat()}")
+        start, end = found.period_start.isoformat(), found.period_end.isoformat()
+        period = found.wave or (start if start == end else f"{start}/{end}")
         need = found.kind == IndicatorKind.POPULATION
         label = (
             _("%(name)s, %(period)s (survey indicator by council district)")

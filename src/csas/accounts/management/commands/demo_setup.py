@@ -75,6 +75,8 @@ class Command(BaseCommand):
         # Made-up survey responses and real Austin comments (labelled as stand-ins), coded
         # once by the offline coder so the review queue has work in it.
         call_command("insight_demo_load", stdout=self.stdout)
+        # The survey-fed indicator (feeling safe after dark, by council district) from them.
+        call_command("refresh_indicators", stdout=self.stdout)
         call_command("code_feedback", sync_codebook=True, stdout=self.stdout)
         # A year of synthetic calls for service, analysed and published as such.
         call_command("safety_demo_load", stdout=self.stdout)
