@@ -176,7 +176,7 @@ def test_the_descriptor_names_licence_sources_version_and_a_schema_for_every_csv
     descriptor = json.loads(_files(_zip(published_version))["datapackage.json"])
     assert descriptor["licenses"][0]["name"] == "CC-BY-4.0"
     assert descriptor["created"] == "2026-05-01T12:00:00Z"
-    assert descriptor["version"] == "1.1.0+2025-12-adopted"
+    assert descriptor["version"] == "1.2.0+2025-12-adopted"
     assert descriptor["title"].startswith("Tacoma")
     csvs = [r for r in descriptor["resources"] if r["format"] == "csv"]
     assert {r["name"] for r in csvs} >= {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.test import Client
+from django.utils import timezone
 
 from csas.safetylab.models import (
     SafetyAnalysis,
@@ -33,6 +34,11 @@ def test_nothing_is_served_while_no_analysis_is_published(draft: SafetyAnalysis)
 def test_the_published_analysis_is_served_row_for_row(published: SafetyAnalysis) -> None:
     about = Client().get("/api/v1/safety").json()
     assert (about["title"], about["synthetic"]) == ("Test analysis", True)
+    # Dates only, in the city's time zone: one call's time is never published.
+    assert published.received_from is not None
+    assert published.received_to is not None
+    assert about["received_from"] == timezone.localdate(published.received_from).isoformat()
+    assert about["received_to"] == timezone.localdate(published.received_to).isoformat()
     rates = _all("/api/v1/safety/rates")
     assert len(rates) == SafetyAreaRate.objects.filter(analysis=published).count()
     districts = _all("/api/v1/safety/rates?kind=council_district")

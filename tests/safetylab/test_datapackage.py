@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import frictionless
+from django.utils import timezone
 
 from csas.progress.datapackage import (
     datapackage_contents,
@@ -56,6 +57,8 @@ def test_the_published_analysis_is_in_the_package_row_for_row(
     [about] = tables["safety-analysis"]
     assert about["title"] == "Test analysis"
     assert about["synthetic"] == "true"
+    assert published.received_from is not None
+    assert about["received_from"] == timezone.localdate(published.received_from).isoformat()
     assert (
         len(tables["safety-area-rates"])
         == SafetyAreaRate.objects.filter(analysis=published).count()

@@ -141,3 +141,48 @@ def test_every_kind_has_a_label_for_the_staff_page(db: Any) -> None:
         "Crime incidents",
         "Service requests (311)",
     ]
+
+
+# --- what may be published at all -------------------------------------------------------------
+
+
+def _edit_summary(folder: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    path = folder / "summary.json"
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    change(summary)
+    path.write_text(json.dumps(summary), encoding="utf-8")
+
+
+def test_an_analysis_with_a_lower_threshold_than_the_site_is_refused(
+    strategy: Strategy, folder_copy: Path, settings: Any
+) -> None:
+    settings.SUPPRESSION_THRESHOLD = 11  # the folder was analysed withholding counts under 10
+    with pytest.raises(SafetyLoadError, match=r"no count under 11 \(CSAS_SUPPRESSION_THRESH"):
+        safety_analysis_load(strategy=strategy, out_dir=folder_copy, title="T", publish=True)
+    assert not SafetyAnalysis.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [(("initiation", "public"), 5), (("input", "calls"), 9), (("calls_by_tier", "police"), 0)],
+)
+def test_a_small_count_in_the_summary_is_refused(
+    strategy: Strategy, folder_copy: Path, path: tuple[str, str], value: int
+) -> None:
+    _edit_summary(folder_copy, lambda summary: summary[path[0]].__setitem__(path[1], value))
+    with pytest.raises(
+        SafetyLoadError, match=rf"summary\.json, {path[0]}, {path[1]}: found {value}, expected"
+    ):
+        safety_analysis_load(strategy=strategy, out_dir=folder_copy, title="T")
+    assert not SafetyAnalysis.objects.exists()
+
+
+def test_an_analysis_of_fewer_calls_than_the_threshold_cannot_be_published(
+    strategy: Strategy, folder_copy: Path
+) -> None:
+    _edit_summary(folder_copy, lambda summary: summary["input"].__setitem__("calls", None))
+    with pytest.raises(SafetyLoadError, match="fewer than 10 calls: every figure in it"):
+        safety_analysis_load(strategy=strategy, out_dir=folder_copy, title="T", publish=True)
+    draft = safety_analysis_load(strategy=strategy, out_dir=folder_copy, title="T")
+    with pytest.raises(ValidationError, match="nothing to publish"):
+        safety_analysis_set_published(analysis=draft, published=True)

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Body, Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -276,8 +277,19 @@ class SafetyAnalysisOut(Schema):
     title: str
     source: str
     synthetic: bool = Field(alias="is_synthetic")
-    received_from: dt.datetime | None
-    received_to: dt.datetime | None
+    received_from: dt.date | None = Field(
+        description="Local date of the first call (a date, not a time: one call's time could "
+        "point to it)."
+    )
+    received_to: dt.date | None = Field(description="Local date of the last call.")
+
+    @staticmethod
+    def resolve_received_from(obj: Any) -> dt.date | None:
+        return timezone.localdate(obj.received_from) if obj.received_from else None
+
+    @staticmethod
+    def resolve_received_to(obj: Any) -> dt.date | None:
+        return timezone.localdate(obj.received_to) if obj.received_to else None
 
 
 class SafetyRateOut(Schema):

@@ -80,7 +80,7 @@ from csas.strategy.models import (
 
 # The layout of the package (file names, columns). Bump the major number when a column is
 # removed or renamed, the minor number when one is added.
-FORMAT_VERSION = "1.1.0"  # 1.1: the safety tables
+FORMAT_VERSION = "1.2.0"  # 1.1: the safety tables; 1.2: the analysis's dates, not times
 
 DATA_LICENSE: dict[str, str] = {
     "name": "CC-BY-4.0",

@@ -10,10 +10,12 @@ datapackage` adds these tables to the package and the analysis to its fingerprin
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from csas.progress.datapackage import Cell, Column, Table
@@ -83,12 +85,26 @@ def _analysis_table(version: StrategyVersion) -> Table:
             Column("title", "string", "Title of the analysis.", required=True),
             Column("source", "string", "Where the calls came from."),
             Column("synthetic", "boolean", "True when the calls are made up (a demonstration)."),
-            Column("received_from", "datetime", "First call received (UTC)."),
-            Column("received_to", "datetime", "Last call received (UTC)."),
+            Column(
+                "received_from",
+                "date",
+                "Local date of the first call received (a date, not a time: one call's time "
+                "could point to it).",
+            ),
+            Column("received_to", "date", "Local date of the last call received."),
         ),
         records=records,
-        row=tuple,
+        row=_analysis_row,
     )
+
+
+def _local_date(moment: dt.datetime | None) -> dt.date | None:
+    return timezone.localdate(moment) if moment is not None else None
+
+
+def _analysis_row(record: tuple[Any, ...]) -> tuple[Cell, ...]:
+    title, source, synthetic, received_from, received_to = record
+    return (title, source, synthetic, _local_date(received_from), _local_date(received_to))
 
 
 def _rates_table(version: StrategyVersion) -> Table:

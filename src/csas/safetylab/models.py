@@ -83,6 +83,17 @@ class SafetyAnalysis(models.Model):
         return models.Q(is_published=True, kind__in=PUBLISHABLE_KINDS)
 
     def clean(self) -> None:
+        calls = (self.summary.get("input") or {}).get("calls")
+        if self.is_published and not calls:
+            raise ValidationError(
+                {
+                    "is_published": _(
+                        "This analysis has fewer than %(threshold)s calls: every figure in it "
+                        "is withheld, so there is nothing to publish."
+                    )
+                    % {"threshold": self.threshold}
+                }
+            )
         if self.is_published and self.kind not in PUBLISHABLE_KINDS:
             raise ValidationError(
                 {

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -94,6 +95,37 @@ ELIGIBILITY_KEYS = (
     "share_after_screening",
     "share_not_assessed",
     "rule",
+)
+#: Keys of summary.json that hold a count of calls (everything else is a label, a statistic
+#: or a count of areas or cells): each is null (withheld) or at least the threshold.
+SUMMARY_COUNT_KEYS = frozenset(
+    {
+        "calls",
+        "n",
+        "count",
+        "n_eligible",
+        "assigned",
+        "outside_every_area",
+        "without_location",
+        "synthetic_rows",
+        "without_receipt_time",
+        "officer",
+        "public",
+        "unknown",
+        "eligible_by_type",
+        "eligible_after_screening",
+        "not_assessed",
+        "left_out_officer",
+        "left_out_unknown",
+        "missing_received",
+        "missing_end",
+        "negative",
+        "community-only",
+        "community-led",
+        "co-response",
+        "police",
+        "not-assessed",
+    }
 )
 SUMMARY_KEYS = (
     "synthetic",
@@ -281,12 +313,42 @@ def _read_summary(folder: Path) -> dict[str, Any]:
 
 
 def _threshold(summary: dict[str, Any]) -> int:
+    """The analysis's suppression threshold: at least the site's (CSAS_SUPPRESSION_THRESHOLD),
+    so that an analysis run with a lower one can never put smaller counts on public pages."""
     value = summary.get("parameters", {}).get("threshold")
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SafetyLoadError(
             f"summary.json, parameters.threshold: found {value!r}, expected a positive whole number"
         )
+    floor = settings.SUPPRESSION_THRESHOLD
+    if value < floor:
+        raise SafetyLoadError(
+            f"summary.json, parameters.threshold: the analysis withheld counts under {value}, "
+            f"but this site publishes no count under {floor} (CSAS_SUPPRESSION_THRESHOLD); run "
+            f"csas safety analyze again with --threshold {floor} or more"
+        )
+    _check_summary_counts(summary, value)
     return int(value)
+
+
+def _check_summary_counts(value: Any, threshold: int, where: str = "summary.json") -> None:
+    """Refuse a count under the threshold anywhere in the summary (a key `analyze` uses for
+    a count of calls or areas' calls; a withheld count is null)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            place = f"{where}, {key}"
+            if key in SUMMARY_COUNT_KEYS and _small_count(item, threshold):
+                raise SafetyLoadError(
+                    f"{place}: found {item!r}, expected null (withheld) or at least {threshold}"
+                )
+            _check_summary_counts(item, threshold, place)
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            _check_summary_counts(item, threshold, f"{where}[{number}]")
+
+
+def _small_count(value: Any, threshold: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value < threshold
 
 
 def _read_eligibility(folder: Path) -> dict[str, Any]:
