@@ -1403,3 +1403,36 @@ def test_ingest_reads_tacoma_311_requests_and_never_their_personal_columns(
     text = " ".join(str(value) for row in rows(Path(report.output_path)) for value in row)
     for private in ("Made Up St", "Jane Example", "Big pothole by my house"):
         assert private not in text
+
+
+def test_times_only_partly_read_or_in_implausible_years_are_unparseable(tmp_path: Path) -> None:
+    # DuckDB's cast to TIMESTAMP ignores what it cannot read after a time: each of these was
+    # once kept with a wrong time (01:00 for 1 PM, Pacific for EST, the year 7 for '23).
+    header = (FIXTURES / "spd_calls.csv").read_text(encoding="utf-8").splitlines()[:2]
+    good = header[1].split(",")
+    queued = header[0].split(",").index("Original Time Queued")
+    times = [
+        "2023-07-01 1:00:00 PM",
+        "2023-07-01 13:00:00 EST",
+        "2023-07-01T13:00:00 garbage",
+        "07/01/23 1:00 PM",
+        "01/01/1800 12:00:00 AM",  # a placeholder year
+        "2023-07-01T13:00:00.000",  # ISO 8601 local time: kept
+        "2023-07-01 13:00",  # kept
+    ]
+    lines = [header[0]]
+    for number, text in enumerate(times):
+        row = list(good)
+        row[0] = f"202300000{number:04d}"
+        row[queued] = text
+        lines.append(",".join(row))
+    source = tmp_path / "times.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = run(source, tmp_path, "seattle-spd")
+    assert report.accounted
+    assert (report.input_rows, report.kept_rows) == (7, 2)
+    assert dict(report.rejected_by_reason) == {"unparseable_timestamp": 5}
+    assert [s.value for s in report.samples_for("unparseable_timestamp")] == times[:5]
+    kept = rows(Path(report.output_path), "received_at")
+    # 13:00 Pacific daylight time is 20:00 UTC
+    assert [r[0] for r in kept] == [dt.datetime(2023, 7, 1, 20, 0, tzinfo=UTC)] * 2

@@ -180,6 +180,13 @@ NORMALISED_COLUMNS: tuple[NormalisedColumn, ...] = (
 
 _TEXT_FIELDS: tuple[Field, ...] = tuple(f for f in FIELDS if f not in TIME_FIELDS)
 _ISO_OFFSET = r"(Z|z|[+-]\d\d(:?\d\d)?)$"
+#: A local ISO 8601 time, whole: DuckDB's cast to TIMESTAMP ignores text it does not
+#: understand after the time ("2023-07-01 1:00:00 PM" would be 01:00, "07/01/23" the year 7).
+_ISO_LOCAL = r"^\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?$"
+#: Times outside these years are taken for misreadings (a two-digit year read as the year
+#: 23, a placeholder like 1/1/1800) and count as unparseable.
+_EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+_LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 _DIGITS = "0123456789"  # RE2's \d: ASCII digits only
 #: The texts `_ISO_OFFSET` finds at the end of a value, one character class per character.
 _OFFSET_FORMS: tuple[tuple[str, ...], ...] = (
@@ -969,6 +976,9 @@ class _Ingestion:
             **source.params,
             "tz": profile.timezone,
             "iso_offset": _ISO_OFFSET,
+            "iso_local": _ISO_LOCAL,
+            "earliest": _EARLIEST,
+            "latest": _LATEST,
             "has_bbox": bbox is not None,
             "west": bbox[0] if bbox else 0.0,
             "south": bbox[1] if bbox else 0.0,
@@ -1109,7 +1119,8 @@ class _Ingestion:
             elif fmt == "iso8601":
                 offset = f"regexp_matches({raw}, $iso_offset)"
                 locals_.append(
-                    f"CASE WHEN NOT o_{time_field} THEN try_cast({raw} AS TIMESTAMP) END"
+                    f"CASE WHEN NOT o_{time_field} AND regexp_full_match({raw}, $iso_local) "
+                    f"THEN try_cast({raw} AS TIMESTAMP) END"
                 )
                 absolutes.append(
                     f"CASE WHEN o_{time_field} THEN try_cast({raw} AS TIMESTAMPTZ) END"
@@ -1211,6 +1222,15 @@ class _Ingestion:
         for columns in (offsets, parsed, located):
             if columns:
                 sql = f"SELECT *, {', '.join(columns)} FROM ({sql}) AS s"
+        if self.times:
+            # A time outside the plausible years is no time: the row's check then finds it
+            # unparseable, like text that is no time at all.
+            plausible = ", ".join(
+                f"CASE WHEN t_{name} >= $earliest AND t_{name} < $latest THEN t_{name} END "
+                f"AS t_{name}"
+                for name in self.times
+            )
+            sql = f"SELECT * REPLACE ({plausible}) FROM ({sql}) AS s"
         return f"SELECT *, {code} AS code FROM ({sql}) AS s"
 
     def _hash_sql(self) -> str:
