@@ -708,3 +708,47 @@ def test_run_reads_enum_columns_as_numbers_and_the_values_they_miss_as_text(
         path, profile=SYNTHETIC_PROFILE, out_dir=tmp_path / "run", permutations=199, n_boot=30
     )
     _same_outputs(tmp_path / "two-step", tmp_path / "run")
+
+
+def test_parts_of_a_published_whole_are_never_withheld_alone() -> None:
+    # The calls started by the public, by an officer and by no one known add up to every
+    # call, which the summary gives: a lone withheld part would be the difference.
+    assert pipeline._parts([11_624, 7_782, 5], THRESHOLD) == [11_624, None, None]
+    assert pipeline._parts([11_624, 7_782, 15], THRESHOLD) == [11_624, 7_782, 15]
+    assert pipeline._parts([100, 50, 0], THRESHOLD) == [100, 50, None]  # a zero tells nothing
+    assert pipeline._parts([4, 3, 200], THRESHOLD) == [None, None, 200]
+
+
+def test_block_group_counts_withheld_alone_would_be_a_difference(tmp_path: Path) -> None:
+    generate_calls(2_500, seed=5, year=2024, out_path=tmp_path / "calls.parquet", fmt="parquet")
+    ingest(tmp_path / "calls.parquet", profile=SYNTHETIC_PROFILE, output=tmp_path / "n.parquet")
+    result = run_analysis(tmp_path / "n.parquet", tmp_path / "out")
+    rows = csv_rows(tmp_path / "out" / "hotspots_block_groups.csv")
+    assigned = result.summary["geography"]["block_group"]["assigned"]
+    for measure in ("all_calls",):
+        mine = [r for r in rows if r["measure"] == measure]
+        withheld = [r for r in mine if r["suppressed"] == "True"]
+        shown = sum(int(r["count"]) for r in mine if r["suppressed"] == "False")
+        assert len(withheld) != 1 or assigned - shown == 0
+    # Each layer's districts and the calls with no area add up to the month's calls.
+    with duckdb.connect() as con:
+        months = dict(
+            con.execute(
+                "SELECT strftime(timezone('America/Los_Angeles', received_at), '%Y-%m'), "
+                "count(*) FROM read_parquet(?) WHERE received_at IS NOT NULL GROUP BY 1",
+                [str(tmp_path / "n.parquet")],
+            ).fetchall()
+        )
+    without = csv_rows(tmp_path / "out" / "calls_without_area.csv")
+    for key in ("council_district", "neighborhood_council", "police_district"):
+        rates = csv_rows(tmp_path / "out" / f"rates_{key}.csv")
+        for month, calls in months.items():
+            cells = [r for r in rates if r["month"] == month] + [
+                r for r in without if r["geography"] == key and r["month"] == month
+            ]
+            shown = sum(int(r["count"]) for r in cells if r["suppressed"] == "False")
+            if sum(r["suppressed"] == "True" for r in cells) == 1:
+                assert calls - shown == 0  # only a withheld zero may stand alone
+    # (the input is small enough that some cells are withheld)
+    police = csv_rows(tmp_path / "out" / "rates_police_district.csv")
+    assert any(r["suppressed"] == "True" for r in police)

@@ -109,7 +109,8 @@ class RateCell:
         rate: calls per `RateTable.per` residents, or None when suppressed.
         rate_low: lower end of the exact 95% Poisson interval on the rate, or None.
         rate_high: upper end of that interval, or None.
-        suppressed: True when the count is below the table's threshold.
+        suppressed: True when the count is below the table's threshold, or withheld so that
+            another suppressed count cannot be worked out by subtraction.
     """
 
     area: str
@@ -138,6 +139,8 @@ class RateTable:
         per: the rate's denominator, residents.
         threshold: cells with fewer calls than this are suppressed.
         method: how the rates and intervals were computed.
+        no_area_withheld: months whose no-area count is withheld (under the threshold, or
+            withheld so that a withheld area's count cannot be worked out from it).
     """
 
     areas: tuple[str, ...]
@@ -151,6 +154,7 @@ class RateTable:
     per: float
     threshold: int
     method: str
+    no_area_withheld: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if int(self.counts.sum()) + self.n_no_area != self.n_total:
@@ -203,7 +207,7 @@ def rates_by_area_month(
     per = _positive(per, "per")
     if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0:
         raise ValueError(f"threshold must be a non-negative integer, got {threshold!r}")
-    codes, population = _populations(population_by_area)
+    codes, _population = _populations(population_by_area)
 
     unknown = sorted({a for a in areas if a is not None} - set(codes))
     if unknown:
@@ -222,33 +226,13 @@ def rates_by_area_month(
         else:
             counts[area_index[area], month_index[month]] += 1
 
-    cells = []
-    for i, code in enumerate(codes):
-        scale = per / float(population[i])
-        for j, month in enumerate(month_list):
-            k = int(counts[i, j])
-            if k < threshold:
-                cells.append(RateCell(code, month, None, None, None, None, suppressed=True))
-                continue
-            low, high = poisson_interval(k)
-            cells.append(RateCell(code, month, k, k * scale, low * scale, high * scale, False))
-
-    return RateTable(
-        areas=codes,
-        months=month_list,
-        population=population,
-        counts=counts,
-        cells=tuple(cells),
-        no_area_by_month=dict(sorted(no_area.items())),
-        n_total=len(areas),
-        n_no_area=sum(no_area.values()),
+    return rates_from_counts(
+        counts,
+        month_list,
+        population_by_area,
+        no_area_by_month=no_area,
         per=per,
         threshold=threshold,
-        method=(
-            f"calls per {per:g} residents; exact (Garwood) 95% Poisson interval on the count, "
-            f"chi2.ppf(0.025, 2k)/2 to chi2.ppf(0.975, 2k+2)/2, scaled by per/population; "
-            f"cells with fewer than {threshold} calls suppressed"
-        ),
     )
 
 
@@ -276,11 +260,16 @@ def rates_from_counts(
             each month must be one of `months`).
         per, threshold: as for `rates_by_area_month`.
 
-    >>> table = rates_from_counts([[2, 1], [1, 0]], ["2024-01", "2024-02"],
-    ...                           {"A": 2000, "B": 500}, no_area_by_month={"2024-02": 1},
-    ...                           threshold=2)
-    >>> table.cells[0].rate, table.n_total, table.cells[1].suppressed
-    (1.0, 5, True)
+    B's February (3 calls) is withheld, and so are February's calls with no area (11), or
+    February's calls, which other layers publish, would give B's February away:
+
+    >>> table = rates_from_counts([[20, 12], [15, 3]], ["2024-01", "2024-02"],
+    ...                           {"A": 2000, "B": 500}, no_area_by_month={"2024-02": 11},
+    ...                           threshold=10)
+    >>> table.cells[0].rate, table.n_total, [c.suppressed for c in table.cells]
+    (10.0, 61, [False, False, False, True])
+    >>> sorted(table.no_area_withheld)
+    ['2024-01', '2024-02']
     """
     month_list = tuple(_months(list(months), "months"))
     if list(month_list) != sorted(set(month_list)):
@@ -305,12 +294,22 @@ def rates_from_counts(
     if any(k < 0 for k in no_area.values()):
         raise ValueError("no_area_by_month counts must be non-negative")
 
+    # The areas and the calls with no area add up to each month's calls, which other layers
+    # publish: complementary suppression within each month, and within the no-area calls'
+    # year (the summary gives it), so that no withheld cell is a difference. An area's year
+    # is published only when none of its months is withheld, so it needs none.
+    withheld = np.zeros((len(codes) + 1, len(month_list)), dtype=bool)
+    if month_list:
+        no_area_row = [[no_area.get(m, 0) for m in month_list]]
+        with_no_area = np.vstack([table, np.asarray(no_area_row, dtype=np.int64)])
+        state = suppress_table(with_no_area, threshold, rows_totalled=[False] * len(codes) + [True])
+        withheld = state[:-1, :-1] != _PUBLISHED
     cells = []
     for i, code in enumerate(codes):
         scale = per / float(population[i])
         for j, month in enumerate(month_list):
             k = int(table[i, j])
-            if k < threshold:
+            if withheld[i, j]:
                 cells.append(RateCell(code, month, None, None, None, None, suppressed=True))
                 continue
             low, high = poisson_interval(k)
@@ -322,6 +321,9 @@ def rates_from_counts(
         counts=table,
         cells=tuple(cells),
         no_area_by_month=no_area,
+        no_area_withheld=frozenset(
+            month for j, month in enumerate(month_list) if withheld[len(codes), j]
+        ),
         n_total=int(table.sum()) + sum(no_area.values()),
         n_no_area=sum(no_area.values()),
         per=per,
@@ -329,7 +331,10 @@ def rates_from_counts(
         method=(
             f"calls per {per:g} residents; exact (Garwood) 95% Poisson interval on the count, "
             f"chi2.ppf(0.025, 2k)/2 to chi2.ppf(0.975, 2k+2)/2, scaled by per/population; "
-            f"cells with fewer than {threshold} calls suppressed"
+            f"cells with fewer than {threshold} calls suppressed, with complementary "
+            "suppression within each month (the areas and the calls with no area) and over "
+            "the year of the calls with no area, so that no suppressed count is the "
+            "difference of published ones"
         ),
     )
 
@@ -1347,6 +1352,7 @@ def suppress_table(
     threshold: int,
     *,
     also_withheld: npt.ArrayLike | None = None,
+    rows_totalled: Sequence[bool] | None = None,
 ) -> npt.NDArray[np.int8]:
     """Primary and complementary suppression of a table of counts with its margins.
 
@@ -1356,6 +1362,8 @@ def suppress_table(
         also_withheld: an optional boolean (rows + 1) x (columns + 1) mask of cells to
             withhold as primary whatever their count (for example a count whose remainder
             against another published count is small).
+        rows_totalled: which rows' totals are published (default: all). A row whose total
+            is not published anywhere needs no complementary cell of its own.
 
     Returns:
         The state of every cell of the table with margins ((rows + 1) x (columns + 1): the
@@ -1363,7 +1371,8 @@ def suppress_table(
         1 withheld (primary), 2 withheld (complementary). Every line (a row with its total,
         a column with its total) whose total is published and that has exactly one withheld
         cell gets its smallest published cell withheld too (ties to the earliest), repeated
-        until no withheld cell can be recovered by subtraction within a line.
+        until no withheld cell can be recovered by subtraction within a line. A lone
+        withheld cell holding 0 needs no company: working it out tells of no call.
 
     >>> suppress_table([[3], [20], [30]], 10)[:, 0].tolist()
     [1, 2, 0, 0]
@@ -1379,8 +1388,15 @@ def suppress_table(
         if extra.shape != table.shape:
             raise ValueError(f"also_withheld: found shape {extra.shape}, expected {table.shape}")
         state[extra] = _PRIMARY
+    totalled = [True] * n_rows if rows_totalled is None else [bool(t) for t in rows_totalled]
+    if len(totalled) != n_rows:
+        raise ValueError(f"rows_totalled: found {len(totalled)} rows, expected {n_rows}")
     lines: list[tuple[tuple[int | slice, int | slice], tuple[int, int]]] = [
-        *(((r, slice(0, n_columns)), (r, n_columns)) for r in range(n_rows + 1)),
+        *(
+            ((r, slice(0, n_columns)), (r, n_columns))
+            for r in range(n_rows + 1)
+            if r == n_rows or totalled[r]
+        ),
         *(((slice(0, n_rows), c), (n_rows, c)) for c in range(n_columns + 1)),
     ]
     changed = True
@@ -1391,6 +1407,8 @@ def suppress_table(
             hidden = line_state != _PUBLISHED
             if state[line_total] != _PUBLISHED or int(hidden.sum()) != 1:
                 continue
+            if int(table[members][hidden].sum()) == 0:
+                continue  # a lone withheld zero: working it out tells of no call
             shown = np.flatnonzero(~hidden)
             if not shown.size:
                 # A line of one cell: its total is the cell itself.
@@ -1400,6 +1418,23 @@ def suppress_table(
                 line_state[smallest] = _COMPLEMENTARY
             changed = True
     return state
+
+
+def suppress_partition(counts: Sequence[int], threshold: int) -> list[bool]:
+    """Which parts of a whole to withhold, when the whole is published: each part under
+    `threshold` (primary), and, while exactly one part is withheld, the smallest other part
+    too (complementary; ties to the earliest), so that no withheld part is the whole less
+    the published ones. (`suppress_table` for a table of one column.)
+
+    >>> suppress_partition([120, 4, 300], 10)
+    [True, True, False]
+    >>> suppress_partition([120, 40, 300], 10)
+    [False, False, False]
+    """
+    if not counts:
+        return []
+    state = suppress_table([[int(c)] for c in counts], threshold)
+    return [bool(v != _PUBLISHED) for v in state[:-1, 0].tolist()]
 
 
 def _local_weekday_hour(

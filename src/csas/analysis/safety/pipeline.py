@@ -89,6 +89,7 @@ from csas.analysis.safety.measures import (
     eligible_week_by_area,
     rates_from_counts,
     response_times_from_codes,
+    suppress_partition,
 )
 from csas.analysis.safety.profiles import InputFormat, Profile
 from csas.analysis.safety.taxonomy import (
@@ -871,6 +872,14 @@ def _count(value: int | None, threshold: int) -> int | None:
     return None if value is None or value < threshold else int(value)
 
 
+def _parts(values: Sequence[int], threshold: int) -> list[int | None]:
+    """Counts that add up to a published whole, as published: None for each under the
+    threshold and, where only one would be withheld, for the smallest other too
+    (`suppress_partition`), so that no withheld count is the whole less the others."""
+    withheld = suppress_partition([int(v) for v in values], threshold)
+    return [None if hidden else int(v) for v, hidden in zip(values, withheld, strict=True)]
+
+
 def _share(part: int, whole: int, threshold: int) -> float | None:
     """A share as published: None when the part or the rest is under the threshold.
 
@@ -1435,12 +1444,15 @@ def _summary(
         for district in DISTRICTS:
             if district.key == key:
                 label = district.label
+        placed = _parts(
+            [assignment.n_assigned, assignment.n_outside, assignment.n_missing], threshold
+        )
         geography[key] = {
             "label": label,
             "areas": len(assignment.codes),
-            "assigned": _count(assignment.n_assigned, threshold),
-            "outside_every_area": _count(assignment.n_outside, threshold),
-            "without_location": _count(assignment.n_missing, threshold),
+            "assigned": placed[0],
+            "outside_every_area": placed[1],
+            "without_location": placed[2],
             "population": round(sum(populations[key].values())),
             "method": assignment.method,
         }
@@ -1457,6 +1469,8 @@ def _summary(
         for r in times.rows
         if r.area is None
     ]
+    # Parts of the whole (every call): withheld in pairs at least, since the whole is given.
+    started = _parts([split.officer, split.public, split.unknown], threshold)
     hot = {}
     codes = [a.code for a in block_groups]
     for measure, result in hotspots.items():
@@ -1491,12 +1505,14 @@ def _summary(
         "geography": geography,
         "eligibility": {key: _range_dict(found, threshold) for key, found in ranges.items()},
         "initiation": {
-            "officer": _count(split.officer, threshold),
-            "public": _count(split.public, threshold),
-            "unknown": _count(split.unknown, threshold),
+            "officer": started[0],
+            "public": started[1],
+            "unknown": started[2],
             "method": split.method,
         },
-        "calls_by_tier": {tier: _count(n, threshold) for tier, n in calls_by_tier.items()},
+        "calls_by_tier": dict(
+            zip(calls_by_tier, _parts(list(calls_by_tier.values()), threshold), strict=True)
+        ),
         "time_profile": {key: _profile_summary(p) for key, p in profiles.items()},
         "rates": {
             key: {
@@ -1609,6 +1625,8 @@ def _write_outputs(
         for key, table in rate_tables.items():
             for month in table.months:
                 shown = _count(table.no_area_by_month.get(month, 0), threshold)
+                if month in table.no_area_withheld:
+                    shown = None
                 without_area.append([key, month, shown, shown is None])
         _write_csv(
             work / "calls_without_area.csv",
@@ -1666,8 +1684,11 @@ def _write_outputs(
         hotspot_rows: list[list[object]] = []
         for measure, result in hotspots.items():
             counts = bg_counts[measure]
+            # The block groups' counts add up to the calls placed in one, which the summary
+            # gives: complementary suppression, so that no withheld count is a difference.
+            withheld = suppress_partition([int(c) for c in counts], threshold)
             for i, area in enumerate(block_groups):
-                shown = counts[i] >= threshold
+                shown = not withheld[i]
                 hotspot_rows.append(
                     [measure, area.code, int(counts[i]) if shown else None]
                     + (
