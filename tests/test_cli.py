@@ -123,7 +123,7 @@ def test_safety_ingest_accounts_for_every_row_and_writes_a_report(tmp_path: Path
     data = json.loads(report.read_text())
     assert data["input_rows"] == data["kept_rows"] + data["rejected_rows"] + data["duplicate_rows"]
     assert output.exists()
-    assert f"{data['input_rows']} rows read" in result.stderr
+    assert f"{data['input_rows']:,} rows read" in result.stderr
 
 
 def test_safety_ingest_refuses_an_unknown_profile(tmp_path: Path) -> None:
@@ -179,7 +179,7 @@ def test_safety_synth_ingest_analyze_report_end_to_end(
     assert "20,000 SYNTHETIC calls" in capsys.readouterr().err
     ingest = ["safety", "ingest", str(calls), "--profile", "tacoma-synthetic"]
     assert main([*ingest, "--output", str(normalised)]) == 0
-    assert "20000 rows read: 20000 kept" in capsys.readouterr().err
+    assert "20,000 rows read: 20,000 kept" in capsys.readouterr().err
     analyze = ["safety", "analyze", str(normalised), "--out", str(out)]
     assert main([*analyze, "--permutations", "999", "--n-boot", "50"]) == 0
     assert "(SYNTHETIC input)" in capsys.readouterr().err
@@ -217,6 +217,43 @@ def test_safety_synth_ingest_analyze_report_end_to_end(
             ["safety", "synth", "--rows", "5", "--seed", "1", "--year", "2024", "{tmp}/no/x.csv"],
             "no such folder",
         ),
+        (
+            ["safety", "ingest", "{fixture}", "--profile", "seattle-spd", "--output", "{tmp}"],
+            "is a folder; give a file name",
+        ),
+        (
+            [
+                "safety",
+                "ingest",
+                "{fixture}",
+                "--profile",
+                "seattle-spd",
+                "--output",
+                "{tmp}/x.parquet",
+                "--report",
+                "{tmp}/no/r.json",
+            ],
+            "/no does not exist",
+        ),
+        (
+            ["safety", "call-types", "{fixture}", "--out", "{tmp}/types.csv"],
+            "not a Parquet file",
+        ),
+        (["safety", "call-types", "{fixture}", "--out", "{tmp}/no/t.csv"], "/no does not exist"),
+        (
+            [
+                "safety",
+                "run",
+                "{fixture}",
+                "--profile",
+                "seattle-spd",
+                "--out",
+                "{tmp}/out",
+                "--permutations",
+                "0",
+            ],
+            "permutations must be a positive whole number",
+        ),
     ],
 )
 def test_safety_commands_explain_bad_input_without_a_traceback(
@@ -224,11 +261,60 @@ def test_safety_commands_explain_bad_input_without_a_traceback(
 ) -> None:
     from csas.cli import main
 
-    assert main([a.replace("{tmp}", str(tmp_path)) for a in arguments]) == 1
+    fixture = Path(__file__).parent / "analysis" / "safety" / "fixtures" / "spd_calls.csv"
+    filled = [
+        a.replace("{tmp}", str(tmp_path)).replace("{fixture}", str(fixture)) for a in arguments
+    ]
+    assert main(filled) == 1
     error = capsys.readouterr().err
     assert message in error
     assert "Traceback" not in error
+    assert "LINE 1" not in error  # no SQL
     assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "x.parquet").exists()  # refused before anything was read
+
+
+def test_safety_ingest_shows_the_reports_warnings_and_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from csas.cli import main
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    command = ["safety", "ingest", str(empty), "--profile", "seattle-spd"]
+    assert main([*command, "--output", str(tmp_path / "e.parquet")]) == 0
+    error = capsys.readouterr().err
+    assert "0 rows read" in error
+    assert "Warning:" in error
+    assert "empty" in error
+    # Every row's coordinates swapped: the terminal says so.
+    fixture = Path(__file__).parent / "analysis" / "safety" / "fixtures" / "spd_calls.csv"
+    lines = fixture.read_text(encoding="utf-8").splitlines()
+    swapped = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(",")
+        if len(cells) == 13 and cells[-1] and cells[-2]:
+            cells[-1], cells[-2] = cells[-2], cells[-1]
+        swapped.append(",".join(cells))
+    source = tmp_path / "swapped.csv"
+    source.write_text("\n".join(swapped) + "\n", encoding="utf-8")
+    command = ["safety", "ingest", str(source), "--profile", "seattle-spd"]
+    assert main([*command, "--output", str(tmp_path / "s.parquet")]) == 0
+    error = capsys.readouterr().err
+    assert "kept, longitude and latitude swapped back: " in error
+
+
+def test_safety_analyze_warns_when_no_call_lies_on_tacomas_map(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from csas.cli import main
+
+    fixture = Path(__file__).parent / "analysis" / "safety" / "fixtures" / "spd_calls.csv"
+    command = ["safety", "run", str(fixture), "--profile", "seattle-spd", "--out"]
+    assert main([*command, str(tmp_path / "out"), "--n-boot", "5", "--threshold", "10"]) == 0
+    assert "no call (or fewer than the threshold) lies in one of Tacoma's block groups" in (
+        capsys.readouterr().err
+    )
 
 
 def test_safety_run_ingests_and_analyses_in_one_command(
@@ -248,9 +334,12 @@ def test_safety_run_ingests_and_analyses_in_one_command(
     error = capsys.readouterr().err
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert report["output_path"] is None
-    assert f"5000 rows read: {report['kept_rows']} kept, {report['rejected_rows']} rejected" in (
-        error
-    )
+    kept, rejected = report["kept_rows"], report["rejected_rows"]
+    assert f"5,000 rows read: {kept:,} kept, {rejected:,} rejected" in error
+    # Each reason with its first row, so the terminal says what to look at.
+    first = report["samples"][0]
+    assert f"rejected, {first['reason']}: " in error
+    assert f"(first: row {first['row_number']:,}" in error
     assert f"Analysed {report['kept_rows']:,} calls (SYNTHETIC input)" in error
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["input"]["file"] == "calls.csv"

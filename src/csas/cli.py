@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from rich.console import Console
 
     from csas.analysis.safety.ingest import IngestReport
@@ -150,6 +152,13 @@ def cmd_safety_ingest(args: argparse.Namespace) -> int:
     from csas.analysis.safety.profiles import ProfileError
 
     console = Console(stderr=True)
+    if _outputs_problem(
+        console,
+        "ingest",
+        _output_problem(args.output, "--output"),
+        _output_problem(args.report, "--report"),
+    ):
+        return 1
     with console.status("Reading ...") as status:
         try:
             report = ingest(
@@ -159,26 +168,79 @@ def cmd_safety_ingest(args: argparse.Namespace) -> int:
                 memory_limit=args.memory_limit,
                 progress=lambda step: status.update(f"{step} ..."),
             )
-        except (ProfileError, ValueError, FileNotFoundError, duckdb.Error) as exc:
-            console.print(f"[red]csas safety ingest:[/red] {exc}")
+        except (ProfileError, ValueError, OSError, duckdb.Error) as exc:
+            console.print(f"[red]csas safety ingest:[/red] {exc}", soft_wrap=True)
             return 1
-    _print_ingest_report(console, report, args.report)
-    return 0
+    return 0 if _print_ingest_report(console, report, args.report) else 1
 
 
-def _print_ingest_report(console: Console, report: IngestReport, json_path: str | None) -> None:
-    """Print an `IngestReport`'s account of the rows; write it as JSON to `json_path`."""
+def _print_ingest_report(console: Console, report: IngestReport, json_path: str | None) -> bool:
+    """Print an `IngestReport`'s account of the rows and its warnings; write it as JSON to
+    `json_path`. False when the JSON file could not be written (said so)."""
     written = f" -> {report.output_path}" if report.output_path else ""
     console.print(
-        f"{report.input_rows} rows read: {report.kept_rows} kept, {report.rejected_rows} "
-        f"rejected, {report.duplicate_rows} duplicates{written}",
+        f"{report.input_rows:,} rows read: {report.kept_rows:,} kept, "
+        f"{report.rejected_rows:,} rejected, {report.duplicate_rows:,} duplicates{written}",
         soft_wrap=True,
     )
     for reason, count in sorted(report.rejected_by_reason.items()):
-        console.print(f"  rejected, {reason}: {count}")
+        first = report.samples_for(reason)[:1]
+        example = ""
+        if first:
+            sample = first[0]
+            where = f", column {sample.column}" if sample.column else ""
+            found = f": {sample.value!r}" if sample.value is not None else ""
+            example = f" (first: row {sample.row_number:,}{where}{found})"
+        console.print(f"  rejected, {reason}: {count:,}{example}", soft_wrap=True)
+    for reason, count in sorted(report.duplicates_by_reason.items()):
+        console.print(f"  duplicate, {reason}: {count:,}")
+    kept = [
+        ("without a location", report.kept_without_coordinates),
+        ("longitude and latitude swapped back", report.coordinates_swapped),
+        ("outside the profile's bounding box", report.outside_bbox),
+        ("local time in a repeated daylight-saving hour", report.dst_ambiguous),
+        ("local time in a skipped daylight-saving hour", report.dst_nonexistent),
+    ]
+    for label, count in kept:
+        if count:
+            console.print(f"  kept, {label}: {count:,}")
+    if report.initiated_by:
+        started = ", ".join(f"{who} {n:,}" for who, n in report.initiated_by.items())
+        console.print(f"  kept rows started by: {started}")
+    for warning in report.warnings:
+        console.print(f"[yellow]Warning:[/yellow] {warning}", soft_wrap=True)
     if json_path:
-        with open(json_path, "w", encoding="utf-8") as handle:
-            handle.write(report.to_json())
+        try:
+            Path(json_path).write_text(report.to_json(), encoding="utf-8")
+        except OSError as exc:
+            console.print(f"[red]The report was not written:[/red] {exc}", soft_wrap=True)
+            return False
+    return True
+
+
+def _output_problem(path: str | None, what: str, *, folder: bool = False) -> str | None:
+    """Why `path` cannot be written (a file, or with `folder` a folder that may be created),
+    before any work is done; None when it can."""
+    if not path:
+        return None
+    target = Path(path)
+    if not folder and target.is_dir():
+        return f"{what} {path} is a folder; give a file name"
+    if folder and target.exists() and not target.is_dir():
+        return f"{what} {path} is a file; give a folder"
+    parent = target.resolve().parent
+    if not parent.is_dir():
+        return f"{what} {path}: the folder {parent} does not exist"
+    return None
+
+
+def _outputs_problem(console: Console, command: str, *checks: str | None) -> bool:
+    """Print the first of `checks` that is a problem; True when there was one."""
+    for problem in checks:
+        if problem:
+            console.print(f"[red]csas safety {command}:[/red] {problem}", soft_wrap=True)
+            return True
+    return False
 
 
 def cmd_safety_synth(args: argparse.Namespace) -> int:
@@ -238,6 +300,8 @@ def cmd_safety_analyze(args: argparse.Namespace) -> int:
     from csas.analysis.safety.pipeline import PipelineError, analyze
 
     console = Console(stderr=True)
+    if _outputs_problem(console, "analyze", _output_problem(args.out, "--out", folder=True)):
+        return 1
     with console.status("Reading ...") as status:
         try:
             result = analyze(
@@ -255,6 +319,7 @@ def cmd_safety_analyze(args: argparse.Namespace) -> int:
         f"{len(result.files)} files to {result.out_dir} (counts under {args.threshold} "
         "withheld). Next: csas safety report " + str(result.out_dir)
     )
+    _print_analysis_warnings(console, result.summary)
     return 0
 
 
@@ -267,6 +332,14 @@ def cmd_safety_run(args: argparse.Namespace) -> int:
     from csas.analysis.safety.profiles import ProfileError
 
     console = Console(stderr=True)
+    if _outputs_problem(
+        console,
+        "run",
+        _output_problem(args.out, "--out", folder=True),
+        _output_problem(args.normalised, "--normalised"),
+        _output_problem(args.report, "--report"),
+    ):
+        return 1
     with console.status("Reading ...") as status:
         try:
             result = run(
@@ -281,7 +354,7 @@ def cmd_safety_run(args: argparse.Namespace) -> int:
             console.print(f"[red]csas safety run:[/red] {exc}", soft_wrap=True)
             return 1
     analysis = result.analysis
-    _print_ingest_report(console, result.ingest, args.report)
+    reported = _print_ingest_report(console, result.ingest, args.report)
     label = " (SYNTHETIC input)" if analysis.synthetic_rows else ""
     console.print(
         f"Analysed {analysis.calls:,} calls{label}; {analysis.seconds:.1f} s in all; wrote "
@@ -289,7 +362,21 @@ def cmd_safety_run(args: argparse.Namespace) -> int:
         "withheld). Next: csas safety report " + str(analysis.out_dir),
         soft_wrap=True,
     )
-    return 0
+    _print_analysis_warnings(console, analysis.summary)
+    return 0 if reported else 1
+
+
+def _print_analysis_warnings(console: Console, summary: Mapping[str, Any]) -> None:
+    """Say so when no call fell in the city's areas (the analysis is of Tacoma's map)."""
+    placed = summary.get("geography", {}).get("block_group", {})
+    calls = summary.get("input", {}).get("calls")
+    if calls and not placed.get("assigned"):
+        console.print(
+            "[yellow]Warning:[/yellow] no call (or fewer than the threshold) lies in one of "
+            "Tacoma's block groups: the analysis places calls on Tacoma's map only, so the "
+            "rates, hot spots and district figures are empty for another city's calls.",
+            soft_wrap=True,
+        )
 
 
 def cmd_safety_report(args: argparse.Namespace) -> int:
@@ -329,7 +416,10 @@ def _analysis_arguments(args: argparse.Namespace) -> dict[str, Any]:
     """The values of `_analysis_options`, as `analyze` and `run` take them (the taxonomy
     loaded from the city's files; `TaxonomyError` names a bad one)."""
     names = ("threshold", "seed", "n_boot", "permutations", "city", "timezone", "memory_limit")
-    return {name: getattr(args, name) for name in names} | {"taxonomy": _taxonomy(args)}
+    given = {name: getattr(args, name) for name in names}
+    if given["timezone"] is None:
+        del given["timezone"]  # the library's default (run: the profile's zone)
+    return given | {"taxonomy": _taxonomy(args)}
 
 
 def _taxonomy(args: argparse.Namespace) -> Any:
@@ -372,11 +462,20 @@ def cmd_safety_call_types(args: argparse.Namespace) -> int:
     from csas.analysis.safety.taxonomy import CallTypeReview, TaxonomyError, review_call_types
 
     console = Console(stderr=True)
+    if _outputs_problem(console, "call-types", _output_problem(args.out, "--out")):
+        return 1
     try:
         taxonomy = _taxonomy(args)
         with contextlib.closing(duckdb.connect(":memory:")) as con:
             path = str(args.input).replace("'", "''")
-            con.execute(f"CREATE VIEW calls AS SELECT * FROM read_parquet('{path}')")  # noqa: S608
+            try:
+                con.execute(f"CREATE VIEW calls AS SELECT * FROM read_parquet('{path}')")  # noqa: S608
+            except duckdb.Error as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                raise ValueError(
+                    f"{args.input}: not a Parquet file ({first}); give the normalised table "
+                    "that csas safety ingest (or run --normalised) writes"
+                ) from None
             rows = review_call_types(con, "calls", taxonomy=taxonomy, city=args.city)
     except (TaxonomyError, ValueError, OSError, duckdb.Error) as exc:
         console.print(f"[red]csas safety call-types:[/red] {exc}", soft_wrap=True)
@@ -425,7 +524,12 @@ def _analysis_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--city", help="Match call types to this city's crosswalk only (e.g. Seattle)."
     )
-    command.add_argument("--timezone", default="America/Los_Angeles")
+    command.add_argument(
+        "--timezone",
+        default=None,
+        help="IANA zone of the months, weekdays and hours (default: the profile's for run, "
+        "America/Los_Angeles for analyze).",
+    )
     command.add_argument("--memory-limit", default="2GB")
     _taxonomy_options(command)
 

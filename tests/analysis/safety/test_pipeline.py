@@ -629,7 +629,7 @@ def test_run_writes_no_normalised_file_unless_asked(tmp_path: Path) -> None:
     ("options", "message"),
     [
         ({"n_boot": 0}, "n_boot must be a positive integer"),
-        ({"permutations": -1}, "permutations must be 0 or more"),
+        ({"permutations": -1}, "permutations must be a positive whole number"),
         ({"alpha": 1.0}, "alpha must be between 0 and 1"),
         ({"threshold": 0}, "threshold must be a positive whole number"),
         ({"timezone": "Mars/Olympus"}, "'Mars/Olympus' is not an IANA time zone"),
@@ -752,3 +752,21 @@ def test_block_group_counts_withheld_alone_would_be_a_difference(tmp_path: Path)
     # (the input is small enough that some cells are withheld)
     police = csv_rows(tmp_path / "out" / "rates_police_district.csv")
     assert any(r["suppressed"] == "True" for r in police)
+
+
+def test_run_reads_months_in_the_profiles_time_zone_unless_told(tmp_path: Path) -> None:
+    from csas.analysis.safety.profiles import bundled_profiles
+
+    text = bundled_profiles()["seattle-spd"].read_text(encoding="utf-8")
+    assert "timezone: America/Los_Angeles" in text
+    profile = tmp_path / "eastern.yaml"
+    profile.write_text(
+        text.replace("timezone: America/Los_Angeles", "timezone: America/New_York"),
+        encoding="utf-8",
+    )
+    fixture = FIXTURES / "spd_calls.csv"
+    common = {"n_boot": 5, "permutations": 9, "threshold": 20}
+    found = pipeline.run(fixture, profile=profile, out_dir=tmp_path / "a", **common)
+    assert found.analysis.summary["parameters"]["timezone"] == "America/New_York"
+    told = pipeline.run(fixture, profile=profile, out_dir=tmp_path / "b", timezone="UTC", **common)
+    assert told.analysis.summary["parameters"]["timezone"] == "UTC"

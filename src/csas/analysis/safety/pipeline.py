@@ -91,7 +91,7 @@ from csas.analysis.safety.measures import (
     response_times_from_codes,
     suppress_partition,
 )
-from csas.analysis.safety.profiles import InputFormat, Profile
+from csas.analysis.safety.profiles import InputFormat, Profile, load_profile
 from csas.analysis.safety.taxonomy import (
     DEFAULT_ELIGIBLE_TIERS,
     TIERS,
@@ -996,7 +996,7 @@ def run(
     permutations: int = 9999,
     alpha: float = 0.05,
     city: str | None = None,
-    timezone: str = "America/Los_Angeles",
+    timezone: str | None = None,
     eligible_tiers: Sequence[Tier] = DEFAULT_ELIGIBLE_TIERS,
     memory_limit: str = "2GB",
     temp_directory: str | os.PathLike[str] | None = None,
@@ -1012,12 +1012,14 @@ def run(
 
     Args: as for `csas.analysis.safety.ingest.ingest` (`path`, `profile`, `input_format`,
         `memory_limit`, `temp_directory`) and `analyze` (the rest); the parameters are
-        checked before the file is read.
+        checked before the file is read. `timezone` defaults to the profile's.
 
     Raises:
         What `ingest` and `analyze` raise.
     """
     started = time.perf_counter()
+    if timezone is None:
+        timezone = (profile if isinstance(profile, Profile) else load_profile(profile)).timezone
     options = _Options(
         threshold, seed, n_boot, permutations, alpha, city, timezone, tuple(eligible_tiers)
     )
@@ -1072,8 +1074,11 @@ def _check_options(options: _Options, out_dir: str | os.PathLike[str]) -> Path:
         raise ValueError(f"seed must be a whole number, 0 or more, got {seed!r}")
     if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 1:
         raise ValueError(f"n_boot must be a positive integer, got {n_boot!r}")
-    if isinstance(permutations, bool) or not isinstance(permutations, int) or permutations < 0:
-        raise ValueError(f"permutations must be 0 or more, got {permutations!r}")
+    if isinstance(permutations, bool) or not isinstance(permutations, int) or permutations < 1:
+        # The hot spots' inference is by permutation (Gi*'s p-values and their FDR).
+        raise ValueError(
+            f"permutations must be a positive whole number (9999 by default), got {permutations!r}"
+        )
     if not 0.0 < options.alpha < 1.0:
         raise ValueError(f"alpha must be between 0 and 1, got {options.alpha!r}")
     unknown = [tier for tier in options.eligible_tiers if tier not in TIERS]
