@@ -15,7 +15,7 @@ from django.utils.formats import number_format
 from csas.safetylab import charts, selectors
 from csas.safetylab.models import SafetyAnalysis, SafetyAreaRate
 from csas.safetylab.services import safety_analysis_set_published
-from csas.strategy.models import GeographyKind
+from csas.strategy.models import Geography, GeographyKind
 
 OVERVIEW = "/safety/"
 
@@ -300,3 +300,27 @@ def test_a_district_page_shows_its_own_eligible_share_beside_the_citys(
     assert "Citywide" in page
     if row.share_by_type is not None and row.share_after_screening is not None:
         assert 'id="area-eligible-range"' in page
+
+
+def test_overview_trend_table_equals_the_stored_summary(
+    client: Client, published: SafetyAnalysis
+) -> None:
+    trends = published.summary["trends"]
+    assert trends["current"] is not None  # a whole year: the last quarter against the one before
+    body = client.get("/safety/").content.decode()
+    table = body[
+        body.index('id="trends-table"') : body.index("</table>", body.index("trends-table"))
+    ]
+    city = trends["city"]
+    assert f"<td>{city['previous']:,}</td><td>{city['current']:,}</td>" in table
+    assert f"<td>{city['ratio']:.2f}</td>" in table
+    names = dict(
+        Geography.objects.filter(kind=GeographyKind.COUNCIL_DISTRICT).values_list("code", "name")
+    )
+    for row in trends["areas"]["council_district"]:
+        assert f'<th scope="row">{names[row["area"]]}</th>' in table
+    assert f"from {trends['current']['from']} to {trends['current']['to']}" in body
+    spanish = client.get("/es/safety/").content.decode()
+    assert "Llamadas ahora y tres meses antes" in spanish
+    assert "intervalo del 95%" in spanish
+    assert "%(" not in spanish

@@ -125,6 +125,8 @@ SUMMARY_COUNT_KEYS = frozenset(
         "co-response",
         "police",
         "not-assessed",
+        "current",  # trends: calls in the last months and the months before
+        "previous",
     }
 )
 SUMMARY_KEYS = (

@@ -164,8 +164,23 @@ def overview(request: HttpRequest) -> HttpResponse:
                 )
             ),
             "council": analysis.summary.get("geography", {}).get("council_district", {}),
+            "trends": _trends(analysis, names),
         },
     )
+
+
+def _trends(analysis: SafetyAnalysis, names: dict[tuple[str, str], str]) -> dict[str, Any] | None:
+    """The summary's period-over-period change, citywide then by council district, named;
+    None for an analysis without one (fewer than six complete months, or an older one)."""
+    found = analysis.summary.get("trends") or {}
+    if not (found.get("current") and found.get("previous") and found.get("city")):
+        return None
+    council = GeographyKind.COUNCIL_DISTRICT
+    rows = [(_("Citywide"), found["city"])] + [
+        (names.get((council, row["area"]), row["area"]), row)
+        for row in found.get("areas", {}).get("council_district", [])
+    ]
+    return {"current": found["current"], "previous": found["previous"], "rows": rows}
 
 
 @require_safe

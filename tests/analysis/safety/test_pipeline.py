@@ -770,3 +770,48 @@ def test_run_reads_months_in_the_profiles_time_zone_unless_told(tmp_path: Path) 
     assert found.analysis.summary["parameters"]["timezone"] == "America/New_York"
     told = pipeline.run(fixture, profile=profile, out_dir=tmp_path / "b", timezone="UTC", **common)
     assert told.analysis.summary["parameters"]["timezone"] == "UTC"
+
+
+def test_the_trend_compares_the_last_three_complete_months_with_the_three_before(
+    analysed: tuple[Path, Path],
+) -> None:
+    from csas.analysis.safety.measures import period_change
+
+    normalised, out = analysed
+    trends = load_summary(out)["trends"]
+    assert trends["current"] == {"from": "2024-10", "to": "2024-12", "days": 92}
+    assert trends["previous"] == {"from": "2024-07", "to": "2024-09", "days": 92}
+    with duckdb.connect() as con:
+        by_month = dict(
+            con.execute(
+                "SELECT strftime(timezone('America/Los_Angeles', received_at), '%Y-%m'), "
+                "count(*) FROM read_parquet(?) WHERE received_at IS NOT NULL GROUP BY 1",
+                [str(normalised)],
+            ).fetchall()
+        )
+    now = sum(by_month[m] for m in ("2024-10", "2024-11", "2024-12"))
+    before = sum(by_month[m] for m in ("2024-07", "2024-08", "2024-09"))
+    (expected,) = period_change(
+        {"c": now}, {"c": before}, exposure_current=92, exposure_previous=92
+    ).changes
+    city = trends["city"]
+    assert (city["current"], city["previous"]) == (now, before)
+    assert city["ratio"] == pytest.approx(expected.ratio, abs=5e-4)
+    assert city["ratio_low"] == pytest.approx(expected.ratio_low, abs=5e-4)
+    # A district's row is published only when all six of its months are.
+    rates = csv_rows(out / "rates_police_district.csv")
+    months = {"2024-07", "2024-08", "2024-09", "2024-10", "2024-11", "2024-12"}
+    for row in trends["areas"]["police_district"]:
+        mine = [r for r in rates if r["area"] == row["area"] and r["month"] in months]
+        complete = all(r["suppressed"] == "False" for r in mine)
+        assert (row["current"] is not None) == complete
+        if complete:
+            assert row["current"] == sum(int(r["count"]) for r in mine if r["month"] >= "2024-10")
+
+
+def test_no_trend_without_six_complete_months(tmp_path: Path) -> None:
+    ingest(FIXTURES / "spd_calls.csv", profile="seattle-spd", output=tmp_path / "s.parquet")
+    result = run_analysis(tmp_path / "s.parquet", tmp_path / "out", city="Seattle", threshold=20)
+    trends = result.summary["trends"]
+    assert trends["current"] is None
+    assert "complete months: no trend" in trends["note"]

@@ -39,9 +39,11 @@ and ``report.html``; a synthetic input is labelled as such at the top of both.
 
 from __future__ import annotations
 
+import calendar
 import concurrent.futures
 import contextlib
 import csv
+import datetime as dt
 import functools
 import html
 import json
@@ -80,6 +82,7 @@ from csas.analysis.safety.ingest import (
 from csas.analysis.safety.measures import (
     AreaWeekProfile,
     EligibilityByArea,
+    PeriodChange,
     RateTable,
     ResponseTimeRow,
     ResponseTimeTable,
@@ -87,6 +90,7 @@ from csas.analysis.safety.measures import (
     eligibility_by_area,
     eligible_time_profile,
     eligible_week_by_area,
+    period_change,
     rates_from_counts,
     response_times_from_codes,
     suppress_partition,
@@ -1555,7 +1559,129 @@ def _summary(
             }
             for definition, week in weeks.items()
         },
+        "trends": _trends(rate_tables, received, threshold, str(parameters["timezone"])),
         "files": dict(OUTPUT_FILES),
+    }
+
+
+#: Months compared in the period-over-period trend: the last `_TREND_MONTHS` complete
+#: months against the `_TREND_MONTHS` before them.
+_TREND_MONTHS = 3
+
+
+def _complete_months(
+    months: Sequence[str], received: tuple[str | None, str | None], timezone: str
+) -> list[str]:
+    """`months` (local) without a first or last month the calls cover only part of: the
+    first call not on the 1st of its local month, the last not on the month's last day."""
+    zone = zoneinfo.ZoneInfo(timezone)
+    kept = list(months)
+    first, last = received
+    if kept and first is not None:
+        moment = dt.datetime.fromisoformat(first).astimezone(zone)
+        if moment.strftime("%Y-%m") == kept[0] and moment.day != 1:
+            kept = kept[1:]
+    if kept and last is not None:
+        moment = dt.datetime.fromisoformat(last).astimezone(zone)
+        if moment.strftime("%Y-%m") == kept[-1] and moment.day != _month_days(kept[-1]):
+            kept = kept[:-1]
+    return kept
+
+
+def _month_days(month: str) -> int:
+    year, number = int(month[:4]), int(month[5:7])
+    return calendar.monthrange(year, number)[1]
+
+
+def _trends(
+    rate_tables: Mapping[str, RateTable],
+    received: tuple[str | None, str | None],
+    threshold: int,
+    timezone: str,
+) -> dict[str, Any]:
+    """Period over period: calls in the last three complete months against the three before,
+    citywide and per district, as a rate ratio per day with its exact interval
+    (`measures.period_change`). A district's row is given only when none of its months in
+    the two periods is withheld in the rates table (its sums then add nothing a reader
+    could not work out), and when both counts reach the threshold."""
+    found: dict[str, Any] = {"current": None, "previous": None, "areas": {}}
+    table = rate_tables.get("council_district")
+    if table is None:
+        return found | {"note": "no rates table"}
+    months = _complete_months(table.months, received, timezone)
+    if len(months) < 2 * _TREND_MONTHS:
+        return found | {
+            "note": f"fewer than {2 * _TREND_MONTHS} complete months: no trend",
+        }
+    current, previous = months[-_TREND_MONTHS:], months[-2 * _TREND_MONTHS : -_TREND_MONTHS]
+    days_current = sum(_month_days(m) for m in current)
+    days_previous = sum(_month_days(m) for m in previous)
+    found["current"] = {"from": current[0], "to": current[-1], "days": days_current}
+    found["previous"] = {"from": previous[0], "to": previous[-1], "days": days_previous}
+    for key, rates in rate_tables.items():
+        column = {month: j for j, month in enumerate(rates.months)}
+        withheld = {(c.area, c.month) for c in rates.cells if c.suppressed}
+        now = dict.fromkeys(rates.areas, 0)
+        before = dict.fromkeys(rates.areas, 0)
+        for i, area in enumerate(rates.areas):
+            now[area] = int(sum(int(rates.counts[i, column[m]]) for m in current if m in column))
+            before[area] = int(
+                sum(int(rates.counts[i, column[m]]) for m in previous if m in column)
+            )
+        rows = []
+        changes = period_change(
+            now, before, exposure_current=days_current, exposure_previous=days_previous
+        )
+        for change in changes.changes:
+            hidden = (
+                change.current < threshold
+                or change.previous < threshold
+                or any((change.area, m) in withheld for m in (*current, *previous))
+            )
+            rows.append(_trend_row(change, hidden))
+        found["areas"][key] = rows
+    city_now = sum(
+        int(table.counts[:, table.months.index(m)].sum()) + table.no_area_by_month.get(m, 0)
+        for m in current
+    )
+    city_before = sum(
+        int(table.counts[:, table.months.index(m)].sum()) + table.no_area_by_month.get(m, 0)
+        for m in previous
+    )
+    (city,) = period_change(
+        {"city": city_now},
+        {"city": city_before},
+        exposure_current=days_current,
+        exposure_previous=days_previous,
+    ).changes
+    found["city"] = _trend_row(city, city_now < threshold or city_before < threshold)
+    found["method"] = (
+        f"calls in the last {_TREND_MONTHS} complete local months against the "
+        f"{_TREND_MONTHS} before, per day: "
+        + changes.method
+        + f"; a district's row is withheld when a count is under {threshold} or one of its "
+        "months in either period is withheld in the rates table"
+    )
+    return found
+
+
+def _trend_row(change: PeriodChange, hidden: bool) -> dict[str, Any]:
+    if hidden:
+        return {
+            "area": change.area,
+            "current": None,
+            "previous": None,
+            "ratio": None,
+            "ratio_low": None,
+            "ratio_high": None,
+        }
+    return {
+        "area": change.area,
+        "current": change.current,
+        "previous": change.previous,
+        "ratio": _rounded(change.ratio, 3),
+        "ratio_low": _rounded(change.ratio_low, 3),
+        "ratio_high": _rounded(change.ratio_high, 3),
     }
 
 
@@ -1939,6 +2065,31 @@ def _sections(summary: Mapping[str, Any], folder: Path) -> list[Section]:
                         ),
                     )
                     for area in areas
+                ],
+            )
+        )
+    trends = summary.get("trends") or {}
+    if trends.get("current") and trends.get("previous"):
+        now, before = trends["current"], trends["previous"]
+        rows = [("Citywide", trends["city"])] + [
+            (f"Council district {row['area']}", row)
+            for row in trends["areas"].get("council_district", [])
+        ]
+        sections.append(
+            _section(
+                f"Change: {now['from']} to {now['to']} against {before['from']} to {before['to']}",
+                ("Where", "Calls before", "Calls now", "Rate ratio per day", "95% interval"),
+                [
+                    (
+                        where,
+                        _number(row["previous"]),
+                        _number(row["current"]),
+                        _number(row["ratio"], 2),
+                        "withheld"
+                        if row["ratio_low"] is None
+                        else f"{_number(row['ratio_low'], 2)} to {_number(row['ratio_high'], 2)}",
+                    )
+                    for where, row in rows
                 ],
             )
         )
