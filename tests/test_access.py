@@ -124,6 +124,7 @@ MATRIX: dict[str, tuple[str, list[int]]] = {
     "api-v1:safety_response_times": ("/api/v1/safety/response-times", [200] * 5),
     "api-v1:safety_alternative_response": ("/api/v1/safety/alternative-response", [200] * 5),
     "api-v1:safety_hot_spots": ("/api/v1/safety/hot-spots", [200] * 5),
+    "api-v1:safety_trends": ("/api/v1/safety/trends", [200] * 5),
     "api-v1:action": ("/api/v1/actions/3-6", [200] * 5),
     "progress:my_updates": ("/manage/updates/", [LOGIN, 200, 200, 200, 200]),
     "progress:update_edit": (

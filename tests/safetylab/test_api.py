@@ -81,3 +81,28 @@ def test_an_unknown_kind_is_a_clear_400(published: SafetyAnalysis) -> None:
     response = Client().get("/api/v1/safety/rates?kind=parcel")
     assert response.status_code == 400
     assert "kind must be one of" in response.json()["detail"]
+
+
+def test_the_trend_is_served_as_stored(published: SafetyAnalysis) -> None:
+    rows = _all("/api/v1/safety/trends")
+    trends = published.summary["trends"]
+    city = rows[0]
+    assert (city["geography"], city["area_code"]) == ("city", "")
+    assert (city["calls_current"], city["calls_previous"]) == (
+        trends["city"]["current"],
+        trends["city"]["previous"],
+    )
+    assert city["current_from"] == trends["current"]["from"]
+    council = [r for r in rows if r["geography"] == "council_district"]
+    assert [r["area_code"] for r in council] == [
+        row["area"] for row in trends["areas"]["council_district"]
+    ]
+    for row in rows:
+        if row["suppressed"]:
+            assert row["calls_current"] is None
+            assert row["ratio"] is None
+    assert len(rows) == 1 + sum(len(v) for v in trends["areas"].values())
+
+
+def test_no_trend_is_served_without_a_published_analysis(draft: SafetyAnalysis) -> None:
+    assert _all("/api/v1/safety/trends") == []

@@ -342,6 +342,21 @@ class SafetyHotSpotOut(Schema):
     suppressed: bool
 
 
+class SafetyTrendOut(Schema):
+    geography: str = Field(description="city, or the kind of district")
+    area_code: str = Field(description="Empty for the city.")
+    current_from: str = Field(description="First local month of the recent period, YYYY-MM.")
+    current_to: str
+    previous_from: str
+    previous_to: str
+    calls_current: int | None
+    calls_previous: int | None
+    ratio: float | None = Field(description="Calls per day, recent period over the earlier.")
+    ratio_low: float | None
+    ratio_high: float | None
+    suppressed: bool
+
+
 class ErrorOut(Schema):
     detail: str
 
@@ -609,6 +624,18 @@ def safety_hot_spots(request: HttpRequest) -> Any:
     from csas.safetylab.models import SafetyBlockGroupHotspot
 
     return _safety_rows(SafetyBlockGroupHotspot, "measure", "geoid")
+
+
+@api.get(
+    "/safety/trends",
+    response=list[SafetyTrendOut],
+    summary="Calls in the last three complete months against the three before, per day",
+)
+@paginate(Pagination)
+def safety_trends(request: HttpRequest) -> Any:
+    from csas.safetylab.selectors import analysis_get_published, trend_rows
+
+    return trend_rows(analysis_get_published(selectors.version_get_published().strategy))
 
 
 # --- write ----------------------------------------------------------------------------------

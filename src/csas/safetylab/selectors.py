@@ -22,6 +22,7 @@ from scipy import stats
 
 from csas.progress.models import Observation, publishable
 from csas.safetylab.models import (
+    DISTRICT_KINDS,
     SafetyAnalysis,
     SafetyAreaEligibility,
     SafetyAreaRate,
@@ -295,6 +296,56 @@ def district_names(strategy: Strategy, kinds: Sequence[str]) -> dict[tuple[str, 
             city_id=strategy.city_id, kind__in=list(kinds)
         ).values_list("kind", "code", "name")
     }
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """One row of an analysis's period-over-period change (``summary.trends``), flat."""
+
+    geography: str  # "city", or a district kind (GeographyKind)
+    area_code: str
+    current_from: str
+    current_to: str
+    previous_from: str
+    previous_to: str
+    calls_current: int | None
+    calls_previous: int | None
+    ratio: float | None
+    ratio_low: float | None
+    ratio_high: float | None
+    suppressed: bool
+
+
+def trend_rows(analysis: SafetyAnalysis | None) -> list[TrendRow]:
+    """The analysis's trend rows, citywide first, then each district kind's in its order;
+    empty for no analysis or one without a trend (fewer than six complete months)."""
+    found = (analysis.summary.get("trends") or {}) if analysis is not None else {}
+    now, before = found.get("current"), found.get("previous")
+    if not (now and before and found.get("city")):
+        return []
+    pieces = [("city", found["city"])] + [
+        (DISTRICT_KINDS[key], row)
+        for key, rows in found.get("areas", {}).items()
+        if key in DISTRICT_KINDS
+        for row in rows
+    ]
+    return [
+        TrendRow(
+            geography=str(geography),
+            area_code="" if geography == "city" else str(row["area"]),
+            current_from=now["from"],
+            current_to=now["to"],
+            previous_from=before["from"],
+            previous_to=before["to"],
+            calls_current=row["current"],
+            calls_previous=row["previous"],
+            ratio=row["ratio"],
+            ratio_low=row["ratio_low"],
+            ratio_high=row["ratio_high"],
+            suppressed=row["current"] is None,
+        )
+        for geography, row in pieces
+    ]
 
 
 @dataclass(frozen=True)
