@@ -34,6 +34,7 @@ SAFETY = (
     "safety-alternative-response",
     "safety-eligible-by-time",
     "safety-hot-spots",
+    "safety-trends",
 )
 
 
@@ -103,6 +104,19 @@ def test_a_draft_analysis_stays_out_and_taking_one_back_empties_the_tables(
     safety_analysis_set_published(analysis=published, published=False)
     assert datapackage_fingerprint(version) != before  # the cached download is rebuilt
     assert all(rows == [] for rows in _tables(version).values())
+
+
+def test_the_trend_is_in_the_package_as_served_by_the_api(published: SafetyAnalysis) -> None:
+    from django.test import Client
+
+    rows = _tables(_version())["safety-trends"]
+    served = Client().get("/api/v1/safety/trends?limit=1000").json()["items"]
+    assert len(rows) == len(served) > 1
+    for row, item in zip(rows, served, strict=True):
+        assert (row["geography"], row["area_code"]) == (item["geography"], item["area_code"])
+        expected = "" if item["calls_current"] is None else str(item["calls_current"])
+        assert row["calls_current"] == expected
+        assert row["suppressed"] == ("true" if item["suppressed"] else "false")
 
 
 def test_the_package_with_safety_tables_validates(

@@ -33,7 +33,7 @@ import io
 import json
 import pickle
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -80,7 +80,7 @@ from csas.strategy.models import (
 
 # The layout of the package (file names, columns). Bump the major number when a column is
 # removed or renamed, the minor number when one is added.
-FORMAT_VERSION = "1.2.0"  # 1.1: the safety tables; 1.2: the analysis's dates, not times
+FORMAT_VERSION = "1.2.0"  # 1.1: the safety tables; 1.2: the analysis's dates, not times; trends
 
 DATA_LICENSE: dict[str, str] = {
     "name": "CC-BY-4.0",
@@ -148,7 +148,8 @@ class Table:
 
     Fields:
         records: what the rows are read from: a queryset, read only when the rows are
-            written (the one-row strategy table holds its record itself).
+            written (the one-row strategy table holds its record itself; the safety trends
+            are a sequence read from the published analysis when first asked for).
         row: one record as cells, in column order.
 
     The open data page counts `records` (`count`) and the package writes `rows` from the
@@ -159,7 +160,7 @@ class Table:
     title: str | Promise
     description: str
     columns: tuple[Column, ...]
-    records: QuerySet[Any, Any] | tuple[Any, ...]
+    records: QuerySet[Any, Any] | Sequence[Any]
     row: Callable[[Any], tuple[Cell, ...]]
     primary_key: tuple[str, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()

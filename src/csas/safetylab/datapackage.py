@@ -11,8 +11,8 @@ datapackage` adds these tables to the package and the analysis to its fingerprin
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, overload
 
 from django.db.models import QuerySet, Subquery
 from django.utils import timezone
@@ -28,6 +28,7 @@ from csas.safetylab.models import (
     SafetyResponseTime,
     SafetyTimeProfileCell,
 )
+from csas.safetylab.selectors import TrendRow, trend_rows
 from csas.safetylab.services import RESPONSE_HEADER
 from csas.strategy.models import GeographyKind, StrategyVersion
 
@@ -126,9 +127,10 @@ def _rates_table(version: StrategyVersion) -> Table:
         name="safety-area-rates",
         title=_("Safety data: calls per area and month"),
         description=(
-            "Public-initiated calls for service per area and local month, and the rate per "
-            "1,000 residents with its exact Poisson 95% interval. Kind and code name an area "
-            "of the geographies table."
+            "Calls for service (whoever started them) per area and local month, and the rate "
+            "per 1,000 residents with its exact Poisson 95% interval. Kind and code name an "
+            "area of the geographies table. Counts under the threshold are withheld, and so "
+            "are others where the month's calls would give a withheld one away."
         ),
         columns=(
             _kind(),
@@ -302,8 +304,82 @@ def _hotspots_table(version: StrategyVersion) -> Table:
     )
 
 
+class _TrendRecords(Sequence[TrendRow]):
+    """The published analysis's trend rows, read (one query) when first asked for."""
+
+    def __init__(self, version: StrategyVersion) -> None:
+        self.version = version
+        self._rows: list[TrendRow] | None = None
+
+    def _all(self) -> list[TrendRow]:
+        if self._rows is None:
+            analysis = SafetyAnalysis.objects.filter(pk=published_analysis(self.version)).first()
+            self._rows = trend_rows(analysis)
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    @overload
+    def __getitem__(self, index: int) -> TrendRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[TrendRow]: ...
+
+    def __getitem__(self, index: int | slice) -> TrendRow | Sequence[TrendRow]:
+        return self._all()[index]
+
+
+def _trend_row(row: TrendRow) -> tuple[Cell, ...]:
+    return (
+        row.geography,
+        row.area_code,
+        row.current_from,
+        row.current_to,
+        row.previous_from,
+        row.previous_to,
+        row.calls_current,
+        row.calls_previous,
+        row.ratio,
+        row.ratio_low,
+        row.ratio_high,
+        row.suppressed,
+    )
+
+
+def _trends_table(version: StrategyVersion) -> Table:
+    return Table(
+        name="safety-trends",
+        title=_("Safety data: calls now and three months before"),
+        description=(
+            "Calls in the last three complete local months against the three before, per "
+            "day: the rate ratio with its exact 95% interval, citywide (geography city) and "
+            "per district. A district's row is withheld when a count is under the threshold "
+            "or one of its six months is withheld in safety-area-rates."
+        ),
+        columns=(
+            Column("geography", "string", "city, or the kind of district.", required=True),
+            Column("area_code", "string", "The district's code; empty for the city."),
+            Column("current_from", "string", "First month of the recent period, YYYY-MM."),
+            Column("current_to", "string", "Last month of the recent period, YYYY-MM."),
+            Column("previous_from", "string", "First month of the earlier period, YYYY-MM."),
+            Column("previous_to", "string", "Last month of the earlier period, YYYY-MM."),
+            Column("calls_current", "integer", "Calls in the recent period.", minimum=0),
+            Column("calls_previous", "integer", "Calls in the earlier period.", minimum=0),
+            Column("ratio", "number", "Calls per day, recent period over the earlier."),
+            Column("ratio_low", "number", "Lower end of the 95% interval."),
+            Column("ratio_high", "number", "Upper end of the 95% interval."),
+            SUPPRESSED,
+        ),
+        records=_TrendRecords(version),
+        row=_trend_row,
+        primary_key=("geography", "area_code"),
+    )
+
+
 def safety_tables(version: StrategyVersion) -> tuple[Table, ...]:
-    """The package's safety tables, each read from one queryset like the other tables."""
+    """The package's safety tables, each read from one queryset like the other tables (the
+    trends from the published analysis's summary)."""
     return (
         _analysis_table(version),
         _rates_table(version),
@@ -312,4 +388,5 @@ def safety_tables(version: StrategyVersion) -> tuple[Table, ...]:
         _eligibility_table(version),
         _time_profile_table(version),
         _hotspots_table(version),
+        _trends_table(version),
     )
