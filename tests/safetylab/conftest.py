@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import Client
 
+from csas.accounts.models import User
 from csas.safetylab.models import SafetyAnalysis
 from csas.safetylab.services import safety_analysis_load
 from csas.strategy.models import Strategy
@@ -37,6 +40,16 @@ def folder_copy(analyze_folder: Path, tmp_path: Path) -> Path:
     target = tmp_path / "out"
     shutil.copytree(analyze_folder, target)
     return target
+
+
+@pytest.fixture
+def staff(user_for: Callable[[str], User | None]) -> Client:
+    """A client signed in as the strategy office (who loads, publishes and uses the tools)."""
+    client = Client()
+    user = user_for("strategy_staff")
+    assert user is not None
+    client.force_login(user)
+    return client
 
 
 @pytest.fixture

@@ -5,14 +5,12 @@ service, each at its latest period, left out where a district's figure is withhe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 from django.test import Client
 
-from csas.accounts.models import User
 from csas.progress.models import Direction, Indicator, IndicatorKind, Observation
 from csas.safetylab.models import SafetyAnalysis
 from csas.strategy.models import Geography, GeographyKind, Strategy
@@ -20,15 +18,6 @@ from csas.strategy.models import Geography, GeographyKind, Strategy
 MANAGE = "/manage/safety/"
 FEEL_SAFE = {"1": 61.0, "2": 48.0, "3": 35.0, "4": 55.0, "5": 40.0}
 COVERAGE = {"1": 0.30, "2": 0.10, "3": 0.05, "4": 0.25, "5": 0.20}
-
-
-@pytest.fixture
-def staff(user_for: Callable[[str], User | None]) -> Client:
-    client = Client()
-    user = user_for("strategy_staff")
-    assert user is not None
-    client.force_login(user)
-    return client
 
 
 def _names(strategy: Strategy) -> dict[str, str]:

@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from csas.accounts.models import User
 from csas.safetylab.models import DataKind, SafetyAnalysis
 from csas.safetylab.services import (
     SafetyLoadError,
@@ -44,15 +43,6 @@ def requests_folder(folder_copy: Path) -> Path:
     """The calls folder relabelled as an analysis of 311 requests."""
     _set_kind(folder_copy, "requests")
     return folder_copy
-
-
-@pytest.fixture
-def staff(user_for: Callable[[str], User | None]) -> Client:
-    client = Client()
-    user = user_for("strategy_staff")
-    assert user is not None
-    client.force_login(user)
-    return client
 
 
 def test_an_analysis_of_calls_is_stored_as_calls(published: SafetyAnalysis) -> None:

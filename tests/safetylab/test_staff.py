@@ -30,11 +30,6 @@ def _text(response: Any) -> str:
     return re.sub(r"\s+", " ", html.unescape(content))
 
 
-@pytest.fixture
-def staff(user_for: Callable[[str], User | None]) -> Client:
-    return _client(user_for("strategy_staff"))
-
-
 # --- who may do what --------------------------------------------------------------------------
 
 

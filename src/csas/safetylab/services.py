@@ -33,6 +33,7 @@ from csas.analysis.safety.pipeline import (
     ADDED_FILES,
     ELIGIBILITY_BY_AREA_HEADER,
     OUTPUT_FILES,
+    SUMMARY_COUNT_KEYS,
     TIME_BY_DISTRICT_HEADER,
     PipelineError,
     load_summary,
@@ -95,39 +96,6 @@ ELIGIBILITY_KEYS = (
     "share_after_screening",
     "share_not_assessed",
     "rule",
-)
-#: Keys of summary.json that hold a count of calls (everything else is a label, a statistic
-#: or a count of areas or cells): each is null (withheld) or at least the threshold.
-SUMMARY_COUNT_KEYS = frozenset(
-    {
-        "calls",
-        "n",
-        "count",
-        "n_eligible",
-        "assigned",
-        "outside_every_area",
-        "without_location",
-        "synthetic_rows",
-        "without_receipt_time",
-        "officer",
-        "public",
-        "unknown",
-        "eligible_by_type",
-        "eligible_after_screening",
-        "not_assessed",
-        "left_out_officer",
-        "left_out_unknown",
-        "missing_received",
-        "missing_end",
-        "negative",
-        "community-only",
-        "community-led",
-        "co-response",
-        "police",
-        "not-assessed",
-        "current",  # trends: calls in the last months and the months before
-        "previous",
-    }
 )
 SUMMARY_KEYS = (
     "synthetic",

@@ -15,6 +15,7 @@ from csas.analysis.safety import pipeline
 from csas.analysis.safety.ingest import ingest
 from csas.analysis.safety.pipeline import (
     OUTPUT_FILES,
+    SUMMARY_COUNT_KEYS,
     PipelineError,
     analyze,
     load_summary,
@@ -31,31 +32,8 @@ from csas.analysis.safety.taxonomy import (
 
 FIXTURES = Path(__file__).parent / "fixtures"
 THRESHOLD = 10
-#: Columns and keys that hold a count of calls (everything else is a label or a statistic).
+#: Columns that hold a count of calls (the summary's keys: `SUMMARY_COUNT_KEYS`).
 COUNT_COLUMNS = {"count", "n"}
-COUNT_KEYS = {
-    "calls",
-    "n",
-    "count",
-    "n_eligible",
-    "assigned",
-    "outside_every_area",
-    "without_location",
-    "synthetic_rows",
-    "without_receipt_time",
-    "officer",
-    "public",
-    "unknown",
-    "eligible_by_type",
-    "eligible_after_screening",
-    "not_assessed",
-    "left_out_officer",
-    "left_out_unknown",
-    "missing_received",
-    "missing_end",
-    "negative",
-    *("community-only", "community-led", "co-response", "police", "not-assessed"),
-}
 ROW_LEVEL_COLUMNS = {"source_id", "event_id", "lon", "lat", "longitude", "latitude", "call_type"}
 
 
@@ -86,7 +64,7 @@ def counts_in_json(value: Any, key: str | None = None) -> list[tuple[str, Any]]:
     elif isinstance(value, list):
         for item in value:
             found += counts_in_json(item, key)
-    elif key in COUNT_KEYS and not isinstance(value, str):
+    elif key in SUMMARY_COUNT_KEYS and not isinstance(value, str):
         found.append((key, value))
     return found
 

@@ -176,6 +176,39 @@ OUTPUT_FILES: Mapping[str, str] = {
     "the week (Monday 00:00 = 0), for both definitions",
 }
 #: The files added after the first release: a folder without them is an older output.
+#: Keys of summary.json that hold a count of calls (everything else is a label, a statistic
+#: or a count of areas or cells): each is null (withheld) or at least the threshold.
+SUMMARY_COUNT_KEYS = frozenset(
+    {
+        "calls",
+        "n",
+        "count",
+        "n_eligible",
+        "assigned",
+        "outside_every_area",
+        "without_location",
+        "synthetic_rows",
+        "without_receipt_time",
+        "officer",
+        "public",
+        "unknown",
+        "eligible_by_type",
+        "eligible_after_screening",
+        "not_assessed",
+        "left_out_officer",
+        "left_out_unknown",
+        "missing_received",
+        "missing_end",
+        "negative",
+        "community-only",
+        "community-led",
+        "co-response",
+        "police",
+        "not-assessed",
+        "current",  # trends: calls in the last months and the months before
+        "previous",
+    }
+)
 ADDED_FILES: tuple[str, ...] = ("eligibility_by_area.csv", "eligible_time_by_district.csv")
 ELIGIBILITY_BY_AREA_HEADER: tuple[str, ...] = (
     "geography",
@@ -1619,15 +1652,9 @@ def _trends(
     found["current"] = {"from": current[0], "to": current[-1], "days": days_current}
     found["previous"] = {"from": previous[0], "to": previous[-1], "days": days_previous}
     for key, rates in rate_tables.items():
-        column = {month: j for j, month in enumerate(rates.months)}
         withheld = {(c.area, c.month) for c in rates.cells if c.suppressed}
-        now = dict.fromkeys(rates.areas, 0)
-        before = dict.fromkeys(rates.areas, 0)
-        for i, area in enumerate(rates.areas):
-            now[area] = int(sum(int(rates.counts[i, column[m]]) for m in current if m in column))
-            before[area] = int(
-                sum(int(rates.counts[i, column[m]]) for m in previous if m in column)
-            )
+        now = _area_calls(rates, current)
+        before = _area_calls(rates, previous)
         rows = []
         changes = period_change(
             now, before, exposure_current=days_current, exposure_previous=days_previous
@@ -1640,14 +1667,7 @@ def _trends(
             )
             rows.append(_trend_row(change, hidden))
         found["areas"][key] = rows
-    city_now = sum(
-        int(table.counts[:, table.months.index(m)].sum()) + table.no_area_by_month.get(m, 0)
-        for m in current
-    )
-    city_before = sum(
-        int(table.counts[:, table.months.index(m)].sum()) + table.no_area_by_month.get(m, 0)
-        for m in previous
-    )
+    city_now, city_before = _city_calls(table, current), _city_calls(table, previous)
     (city,) = period_change(
         {"city": city_now},
         {"city": city_before},
@@ -1663,6 +1683,19 @@ def _trends(
         "months in either period is withheld in the rates table"
     )
     return found
+
+
+def _area_calls(rates: RateTable, months: Sequence[str]) -> dict[str, int]:
+    """Each area's calls over `months` (unsuppressed counts: for the ratio only)."""
+    columns = [rates.months.index(m) for m in months if m in rates.months]
+    return {area: int(rates.counts[i, columns].sum()) for i, area in enumerate(rates.areas)}
+
+
+def _city_calls(rates: RateTable, months: Sequence[str]) -> int:
+    """Every call over `months`: the areas' and those with no area."""
+    return sum(_area_calls(rates, months).values()) + sum(
+        rates.no_area_by_month.get(m, 0) for m in months
+    )
 
 
 def _trend_row(change: PeriodChange, hidden: bool) -> dict[str, Any]:
@@ -2211,6 +2244,7 @@ __all__ = [
     "DISTRICTS",
     "ELIGIBILITY_BY_AREA_HEADER",
     "OUTPUT_FILES",
+    "SUMMARY_COUNT_KEYS",
     "TIME_BY_DISTRICT_HEADER",
     "AnalysisResult",
     "Geography",
